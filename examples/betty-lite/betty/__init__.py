@@ -1,0 +1,1 @@
+"""Shared utilities for betty-lite skills."""

@@ -1,0 +1,3 @@
+"""Configuration constants."""
+
+SPEC_VERSION = "3.1.0"

@@ -1,0 +1,5 @@
+"""Errors raised by skills."""
+
+
+class SkillError(Exception):
+    """A skill could not complete."""

@@ -1,0 +1,3 @@
+from plugin_build.cli import main
+
+raise SystemExit(main())

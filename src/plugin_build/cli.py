@@ -1,0 +1,114 @@
+"""The ``plugin-build`` command line: arguments in, core calls, results out.
+
+Exit codes: 0 success, 1 invalid plugin or failed build, 2 usage error,
+3 internal error (a bug: the message says how to get the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class UsageError(Exception):
+    """Bad arguments the parser could not catch (a path that does not exist)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="plugin-build",
+        description="Validate plugin directories and build reproducible archives.",
+    )
+    parser.add_argument("--version", action="version", version=f"plugin-build {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check plugin directories and report every problem in one pass",
+        description=(
+            "Validate plugins. Each PATH is a plugin directory, its manifest, or any file "
+            "inside a plugin (mapped to the nearest directory holding manifest.toml or "
+            "plugin.yaml); each plugin is validated once."
+        ),
+    )
+    validate.add_argument("paths", nargs="*", metavar="PATH", default=["."])
+    validate.add_argument("--json", action="store_true", help="print one JSON document")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _dispatch(build_parser().parse_args(args_list)))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "validate":
+        return _validate(args.paths, as_json=args.json)
+    raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def guarded(action: Callable[[], int]) -> int:
+    """The one error boundary: usage errors exit 2, bugs exit 3 with a hint."""
+    try:
+        return action()
+    except UsageError as exc:
+        print(f"plugin-build: error: {exc}", file=sys.stderr)
+        print("Try 'plugin-build --help' for usage.", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("plugin-build: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one boundary for bugs
+        if os.environ.get("PLUGIN_BUILD_TRACEBACK"):
+            traceback.print_exc()
+        print(
+            f"plugin-build: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug; rerun with PLUGIN_BUILD_TRACEBACK=1 and report the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _existing(paths: Sequence[str]) -> list[Path]:
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        if not os.path.lexists(path):
+            raise UsageError(f"no such file or directory: {raw}")
+        out.append(path)
+    return out
+
+
+def _validate(paths: Sequence[str], *, as_json: bool) -> int:
+    from .discover import find_plugin_root, unique_roots
+    from .reporters import render_json, render_text, use_color
+    from .validate import validate_plugin
+
+    roots = []
+    for path in _existing(paths):
+        root = find_plugin_root(path)
+        if root is None:  # no manifest anywhere above: report it as that directory's problem
+            root = path if path.is_dir() else path.parent
+        roots.append(root)
+    reports = [validate_plugin(root) for root in unique_roots(roots)]
+    if as_json:
+        sys.stdout.write(render_json(reports))
+    else:
+        sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID

@@ -1,0 +1,73 @@
+"""Diagnostics are values: a stable code, a severity, a message and a location.
+
+Reporters (``reporters.py``) render them as text lines, JSON or GitHub
+annotations; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class Code:
+    """Stable diagnostic codes (SPEC §3). Add new ones; never rename one."""
+
+    MANIFEST_MISSING: Final = "manifest-missing"
+    MANIFEST_UNREADABLE: Final = "manifest-unreadable"
+    MANIFEST_SYNTAX: Final = "manifest-syntax"
+    MANIFEST_SCHEMA_VERSION: Final = "manifest-schema-version"
+    MANIFEST_FIELD: Final = "manifest-field"
+    MANIFEST_UNKNOWN_FIELD: Final = "manifest-unknown-field"
+    EXCLUDE_PATTERN: Final = "exclude-pattern"
+    ENTRY_POINT_MISSING: Final = "entry-point-missing"
+    ENTRY_POINT_AMBIGUOUS: Final = "entry-point-ambiguous"
+    PYTHON_SYNTAX: Final = "python-syntax"
+    PYTHON_RUNTIME_SYNTAX: Final = "python-runtime-syntax"
+    TRIGGER_MISSING: Final = "trigger-missing"
+    TRIGGER_ASYNC: Final = "trigger-async"
+    HANDLER_MISSING: Final = "handler-missing"
+    PATH_TOO_LONG: Final = "path-too-long"
+    SUSPICIOUS_FILE: Final = "suspicious-file"
+    READ_ERROR: Final = "read-error"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a plugin.
+
+    ``path`` is relative to the plugin root with ``/`` separators, absent when
+    the finding is about the directory. ``line`` and ``column`` are 1-based.
+    ``field`` is the dotted manifest field (``plugin.version``).
+    """
+
+    code: str
+    message: str
+    severity: Severity = "error"
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of SPEC §3; absent locations are omitted."""
+        out: dict[str, object] = {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+        }
+        for key in ("path", "line", "column", "field"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)

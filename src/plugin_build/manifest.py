@@ -1,0 +1,592 @@
+"""``manifest.toml`` → :class:`Manifest` plus diagnostics (schema 1.x).
+
+The verdict follows the SDK's manifest parser (CONFORMANCE §1); the reporting
+goes further (SPEC §3): wrong types and missing keys name their field, every
+field problem is reported in one pass with the line and column of the key or
+value, and only problems that leave the cross-file checks without a trustworthy
+input (unreadable, not TOML, bad schema version, wrong shape) stop them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from .diagnostics import Code, Diagnostic
+from .semver import SemverError, Version, VersionReq
+from .tomlpos import Key, Position, TomlPositions
+
+if TYPE_CHECKING:
+    from ada_url import URL
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+MANIFEST_FILE: Final = "manifest.toml"
+TRIGGERS: Final = ("process_writes", "process_scheduled_call", "process_request")
+SUPPORTED_MAJOR: Final = 1
+CURRENT_SCHEMA_VERSION: Final = "1.3"
+DESCRIPTION_LIMIT: Final = 200
+
+_NAME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
+_RESERVED_NAMES: Final = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(10)] + [f"lpt{i}" for i in range(10)]
+)
+# Rust's u32 parser: an optional '+', ASCII digits only (no spaces, '_' or '-').
+_U32_RE: Final = re.compile(r"\+?[0-9]+\Z")
+_U32_MAX: Final = 4294967295
+_TOML_POS_RE: Final = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+_KNOWN_KEYS: Final[Mapping[Key, tuple[str, ...]]] = {
+    (): ("manifest_schema_version", "plugin", "dependencies"),
+    ("plugin",): (
+        "name",
+        "version",
+        "description",
+        "triggers",
+        "homepage",
+        "repository",
+        "documentation",
+        "exclude",
+    ),
+    ("dependencies",): ("database_version", "python", "plugins"),
+}
+_DEPENDENCY_KEYS: Final = ("index_url", "name", "version")
+
+
+@dataclass(frozen=True)
+class PluginDependency:
+    index_url: str
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the cross-file checks and the build need from a manifest.
+
+    Values are as written; a field that is missing or of the wrong type is
+    ``None`` (or empty) and has a diagnostic of its own.
+    """
+
+    schema_version: str
+    name: str | None
+    version: str | None
+    description: str | None
+    triggers: tuple[str, ...]
+    homepage: str | None = None
+    repository: str | None = None
+    documentation: str | None = None
+    exclude: tuple[str, ...] = ()
+    database_version: str | None = None
+    python: tuple[str, ...] = ()
+    plugins: tuple[PluginDependency, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManifestResult:
+    """``manifest`` is ``None`` when the cross-file checks cannot run.
+
+    ``source`` is the manifest's bytes, for locating later findings in it.
+    """
+
+    manifest: Manifest | None
+    diagnostics: tuple[Diagnostic, ...]
+    source: bytes = b""
+
+
+def plugin_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid plugin name, or ``None`` (CONFORMANCE §1.3)."""
+    if not _NAME_RE.match(name) or not name.isascii():
+        return (
+            f"plugin name {name!r} is invalid: use 1-64 ASCII letters, digits, '_' or '-', "
+            "starting with a letter"
+        )
+    if name.lower() in _RESERVED_NAMES:
+        return f"plugin name {name!r} is a reserved Windows device name; pick another name"
+    return None
+
+
+def canonical_name(name: str) -> str:
+    """The form two names collide in: ASCII-lowercase, ``-`` → ``_``."""
+    return name.lower().replace("-", "_")
+
+
+def schema_version_problem(text: str) -> str | None:
+    """Why ``text`` is not an acceptable ``manifest_schema_version``."""
+    major, dot, minor = text.partition(".")
+    well_formed = (
+        dot
+        and _U32_RE.match(major)
+        and _U32_RE.match(minor)
+        and int(major) <= _U32_MAX
+        and int(minor) <= _U32_MAX
+    )
+    if not well_formed:
+        return (
+            f"manifest_schema_version {text!r} is malformed: write it as "
+            f'"<major>.<minor>", e.g. "{CURRENT_SCHEMA_VERSION}"'
+        )
+    if int(major) != SUPPORTED_MAJOR:
+        return (
+            f"manifest_schema_version {text!r} is not supported: this tool supports major "
+            f'version {SUPPORTED_MAJOR}; use "{CURRENT_SCHEMA_VERSION}"'
+        )
+    return None
+
+
+def url_problem(value: str, allowed: tuple[str, ...]) -> str | None:
+    """Why ``value`` is not an absolute WHATWG URL with one of ``allowed`` schemes."""
+    url = _parse_url(value)
+    if url is None:
+        return f"{value!r} is not a valid absolute URL"
+    scheme = url.protocol.rstrip(":")
+    if scheme not in allowed:
+        return f"{value!r} uses the {scheme!r} scheme; allowed: {', '.join(allowed)}"
+    return None
+
+
+def normalized_url(value: str) -> str:
+    url = _parse_url(value)
+    return url.href if url is not None else value
+
+
+def _parse_url(value: str) -> URL | None:
+    import ada_url  # WHATWG parsing, as the SDK's url crate; not urllib.
+
+    try:
+        return ada_url.URL(value)
+    except ValueError:
+        return None
+
+
+def render_field(path: Key) -> str:
+    """``("plugin", "triggers", 1)`` → ``plugin.triggers[1]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def load_manifest(plugin_root: Path) -> ManifestResult:
+    """Read ``plugin_root/manifest.toml`` and check it."""
+    path = plugin_root / MANIFEST_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ManifestResult(None, (_missing(),))
+    except OSError as exc:
+        return _fatal(
+            Code.MANIFEST_UNREADABLE,
+            f"cannot read {MANIFEST_FILE}: {exc.strerror or exc}; check its permissions",
+        )
+    return parse_manifest(data)
+
+
+def _missing() -> Diagnostic:
+    return Diagnostic(
+        Code.MANIFEST_MISSING,
+        f"{MANIFEST_FILE} is missing from the plugin directory; add one at the plugin root",
+    )
+
+
+def _fatal(
+    code: str, message: str, *, line: int | None = None, column: int | None = None
+) -> ManifestResult:
+    diagnostic = Diagnostic(code, message, path=MANIFEST_FILE, line=line, column=column)
+    return ManifestResult(None, (diagnostic,))
+
+
+def parse_manifest(data: bytes) -> ManifestResult:
+    """Check the bytes of a ``manifest.toml``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _fatal(
+            Code.MANIFEST_UNREADABLE,
+            f"{MANIFEST_FILE} is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            line=data.count(b"\n", 0, exc.start) + 1,
+        )
+    # The SDK's TOML parser skips a leading BOM; tomllib refuses one.
+    text = text.removeprefix("\ufeff")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_POS_RE.search(message)
+        line: int | None = None
+        column: int | None = None
+        if match:
+            line, column = int(match.group(1)), int(match.group(2))
+            message = message[: match.start()]
+        return _fatal(
+            Code.MANIFEST_SYNTAX,
+            f"{MANIFEST_FILE} is not valid TOML: {message}",
+            line=line,
+            column=column,
+        )
+    return _Checker(data, document).run()
+
+
+@dataclass
+class _Checker:
+    """Walks a decoded manifest in the SDK's field order, collecting diagnostics."""
+
+    source: bytes
+    document: dict[str, object]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _positions: TomlPositions | None = None
+
+    # -- reporting ------------------------------------------------------
+    def positions(self) -> TomlPositions:
+        if self._positions is None:
+            self._positions = TomlPositions(self.source)
+        return self._positions
+
+    def report(
+        self,
+        path: Key,
+        message: str,
+        *,
+        code: str = Code.MANIFEST_FIELD,
+        severity: str = "error",
+        at: Callable[[TomlPositions, Key], Position] | None = None,
+    ) -> None:
+        locate = at or (lambda positions, key: positions.value(key))
+        position = locate(self.positions(), path)
+        self.diagnostics.append(
+            Diagnostic(
+                code,
+                message,
+                severity="warning" if severity == "warning" else "error",
+                path=MANIFEST_FILE,
+                line=position.line,
+                column=position.column,
+                field=render_field(path) or None,
+            )
+        )
+
+    def missing(self, path: Key, hint_table: Mapping[str, object] | None = None) -> None:
+        name = render_field(path)
+        message = f"{name} is missing; add it"
+        if hint_table is not None and isinstance(path[-1], str):
+            close = difflib.get_close_matches(path[-1], list(hint_table), n=1, cutoff=0.75)
+            if close:
+                message = f"{name} is missing; did you mean to write {close[0]!r} as {path[-1]!r}?"
+        self.report(path, message, at=lambda positions, key: positions.table(key[:-1]))
+
+    def wrong_type(self, path: Key, expected: str, value: object) -> None:
+        self.report(
+            path,
+            f"{render_field(path)} must be {expected}, not {_toml_type(value)}",
+        )
+
+    # -- the walk -------------------------------------------------------
+    def run(self) -> ManifestResult:
+        fatal = self.check_schema_version() or self.check_shape()
+        if fatal:
+            return ManifestResult(None, tuple(self.diagnostics), self.source)
+        plugin = self.table(("plugin",))
+        assert plugin is not None  # check_shape guarantees it
+        self.warn_unknown_keys()
+        manifest = Manifest(
+            schema_version=str(self.document["manifest_schema_version"]),
+            name=self.check_name(("plugin", "name"), plugin),
+            version=self.check_version(plugin),
+            description=self.check_description(plugin),
+            triggers=self.check_triggers(plugin),
+            homepage=self.check_url(plugin, "homepage"),
+            repository=self.check_url(plugin, "repository"),
+            documentation=self.check_url(plugin, "documentation"),
+            exclude=tuple(_strings(plugin.get("exclude", []))),
+        )
+        dependencies = self.check_dependencies_table()
+        if dependencies is not None:
+            manifest = dataclasses.replace(
+                manifest,
+                database_version=self.check_database_version(dependencies),
+                python=self.check_python(dependencies),
+                plugins=self.check_plugin_dependencies(dependencies),
+            )
+        return ManifestResult(manifest, tuple(self.diagnostics), self.source)
+
+    def table(self, path: Key) -> dict[str, object] | None:
+        node: object = self.document
+        for part in path:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(str(part))
+        return node if isinstance(node, dict) else None
+
+    def check_schema_version(self) -> bool:
+        path: Key = ("manifest_schema_version",)
+        value = self.document.get("manifest_schema_version")
+        if value is None:
+            self.report(
+                path,
+                "manifest_schema_version is missing; add "
+                f'manifest_schema_version = "{CURRENT_SCHEMA_VERSION}" before the first table',
+                code=Code.MANIFEST_SCHEMA_VERSION,
+            )
+        elif not isinstance(value, str):
+            self.report(
+                path,
+                f"manifest_schema_version must be a string such as "
+                f'"{CURRENT_SCHEMA_VERSION}", not {_toml_type(value)}',
+                code=Code.MANIFEST_SCHEMA_VERSION,
+            )
+        elif problem := schema_version_problem(value):
+            self.report(path, problem, code=Code.MANIFEST_SCHEMA_VERSION)
+        else:
+            return False
+        return True
+
+    def check_shape(self) -> bool:
+        """Problems that leave the cross-file checks without their input."""
+        before = len(self.diagnostics)
+        plugin = self.document.get("plugin")
+        if plugin is None:
+            self.report(("plugin",), "the [plugin] table is missing; add it", at=_table)
+            return True
+        if not isinstance(plugin, dict):
+            self.wrong_type(("plugin",), "a table", plugin)
+            return True
+        for key in ("exclude", "triggers"):
+            value = plugin.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                self.wrong_type(("plugin", key), "an array of strings", value)
+                continue
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    self.wrong_type(("plugin", key, i), "a string", item)
+        return len(self.diagnostics) > before
+
+    def warn_unknown_keys(self) -> None:
+        """Unknown keys are ignored (SDK); a near miss of a known one is worth a warning."""
+        for path, known in _KNOWN_KEYS.items():
+            table = self.table(path) if path else self.document
+            if table is None:
+                continue
+            for key in table:
+                if key in known:
+                    continue
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+                if close and close[0] not in table:
+                    self.report(
+                        (*path, key),
+                        f"unknown field {render_field((*path, key))!r} is ignored; "
+                        f"did you mean {close[0]!r}?",
+                        code=Code.MANIFEST_UNKNOWN_FIELD,
+                        severity="warning",
+                        at=lambda positions, k: positions.key(k),
+                    )
+
+    def string(self, table: Mapping[str, object], path: Key, *, required: bool) -> str | None:
+        value = table.get(str(path[-1]))
+        if value is None:
+            if required:
+                self.missing(path, table)
+            return None
+        if not isinstance(value, str):
+            self.wrong_type(path, "a string", value)
+            return None
+        return value
+
+    def check_name(self, path: Key, table: Mapping[str, object]) -> str | None:
+        name = self.string(table, path, required=True)
+        if name is not None and (problem := plugin_name_problem(name)):
+            self.report(path, problem)
+        return name
+
+    def check_version(self, plugin: Mapping[str, object]) -> str | None:
+        path: Key = ("plugin", "version")
+        version = self.string(plugin, path, required=True)
+        if version is not None:
+            try:
+                Version.parse(version)
+            except SemverError as exc:
+                self.report(
+                    path,
+                    f"plugin.version {version!r} is not SemVer 2.0.0 ({exc}); "
+                    "write MAJOR.MINOR.PATCH, e.g. 1.0.0",
+                )
+        return version
+
+    def check_description(self, plugin: Mapping[str, object]) -> str | None:
+        path: Key = ("plugin", "description")
+        text = self.string(plugin, path, required=True)
+        if text is None:
+            return None
+        if not text:
+            self.report(path, "plugin.description must not be empty; describe the plugin")
+        elif "\n" in text or "\r" in text:
+            self.report(
+                path,
+                f"plugin.description must be one line ({len(text)} characters "
+                "including line breaks); remove the line breaks",
+            )
+        elif len(text) > DESCRIPTION_LIMIT:
+            self.report(
+                path,
+                f"plugin.description is {len(text)} characters long; "
+                f"shorten it to at most {DESCRIPTION_LIMIT}",
+            )
+        return text
+
+    def check_triggers(self, plugin: Mapping[str, object]) -> tuple[str, ...]:
+        path: Key = ("plugin", "triggers")
+        value = plugin.get("triggers")
+        if value is None:
+            self.missing(path, plugin)
+            return ()
+        triggers = tuple(_strings(value))
+        if not triggers:
+            self.report(
+                path, f"plugin.triggers must not be empty; declare one of {', '.join(TRIGGERS)}"
+            )
+        for i, trigger in enumerate(triggers):
+            if trigger not in TRIGGERS:
+                close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(TRIGGERS)}"
+                )
+                self.report((*path, i), f"unknown trigger {trigger!r}; {hint}")
+        return triggers
+
+    def check_url(self, plugin: Mapping[str, object], key: str) -> str | None:
+        path: Key = ("plugin", key)
+        url = self.string(plugin, path, required=False)
+        if url is not None and (problem := url_problem(url, ("http", "https"))):
+            self.report(path, f"plugin.{key}: {problem}; use a full http(s):// URL")
+        return url
+
+    def check_dependencies_table(self) -> dict[str, object] | None:
+        value = self.document.get("dependencies")
+        if value is None:
+            self.report(
+                ("dependencies",),
+                "the [dependencies] table is missing; add it with database_version, "
+                'e.g. database_version = ">=3.0.0"',
+                at=_table,
+            )
+            return None
+        if not isinstance(value, dict):
+            self.wrong_type(("dependencies",), "a table", value)
+            return None
+        return value
+
+    def check_database_version(self, deps: Mapping[str, object]) -> str | None:
+        path: Key = ("dependencies", "database_version")
+        req = self.string(deps, path, required=True)
+        if req is not None:
+            self.check_req(path, req)
+        return req
+
+    def check_req(self, path: Key, req: str) -> None:
+        try:
+            VersionReq.parse(req)
+        except SemverError as exc:
+            self.report(
+                path,
+                f"{render_field(path)} {req!r} is not a valid version requirement ({exc}); "
+                'write e.g. ">=3.0.0, <4.0.0"',
+            )
+
+    def check_python(self, deps: Mapping[str, object]) -> tuple[str, ...]:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        path: Key = ("dependencies", "python")
+        value = deps.get("python", [])
+        if not isinstance(value, list):
+            self.wrong_type(path, "an array of PEP 508 requirement strings", value)
+            return ()
+        out: list[str] = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                self.wrong_type((*path, i), "a string", item)
+                continue
+            out.append(item)
+            try:
+                Requirement(item)
+            except InvalidRequirement as exc:
+                reason = str(exc).splitlines()[0]
+                self.report(
+                    (*path, i),
+                    f"{item!r} is not a PEP 508 requirement ({reason}); write e.g. 'requests>=2.0'",
+                )
+        return tuple(out)
+
+    def check_plugin_dependencies(self, deps: Mapping[str, object]) -> tuple[PluginDependency, ...]:
+        path: Key = ("dependencies", "plugins")
+        value = deps.get("plugins", [])
+        if not isinstance(value, list):
+            self.wrong_type(path, "an array of tables ([[dependencies.plugins]])", value)
+            return ()
+        seen: set[tuple[str, str]] = set()
+        out: list[PluginDependency] = []
+        for i, entry in enumerate(value):
+            here: Key = (*path, i)
+            if not isinstance(entry, dict):
+                self.wrong_type(here, "a table", entry)
+                continue
+            url = self.string(entry, (*here, "index_url"), required=True)
+            url_ok = name_ok = False
+            if url is not None:
+                problem = url_problem(url, ("https", "http", "file"))
+                if problem:
+                    self.report((*here, "index_url"), f"index_url: {problem}")
+                url_ok = problem is None
+            name = self.check_name((*here, "name"), entry)
+            name_ok = name is not None and plugin_name_problem(name) is None
+            version = self.string(entry, (*here, "version"), required=True)
+            if version is not None:
+                self.check_req((*here, "version"), version)
+            if url_ok and name_ok and url is not None and name is not None:
+                key = (normalized_url(url), canonical_name(name))
+                if key in seen:
+                    self.report(
+                        here,
+                        f"duplicate plugin dependency {name!r} from {key[0]}: dependencies are "
+                        "unique by (index_url, canonical name); remove one",
+                        at=_table,
+                    )
+                seen.add(key)
+            if url is not None and name is not None and version is not None:
+                out.append(PluginDependency(url, name, version))
+        return tuple(out)
+
+
+def _table(positions: TomlPositions, path: Key) -> Position:
+    return positions.table(path)
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _toml_type(value: object) -> str:
+    names: Sequence[tuple[type, str]] = (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "a table"),
+    )
+    for kind, name in names:
+        if isinstance(value, kind):
+            return name
+    return "a date/time"

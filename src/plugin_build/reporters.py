@@ -1,0 +1,94 @@
+"""Render validation reports as text lines or one JSON document."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .diagnostics import Diagnostic
+from .discover import display_path
+from .validate import PluginReport
+
+_COLORS = {"error": "31;1", "warning": "33;1", "dim": "2", "ok": "32;1"}
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal; ``NO_COLOR`` wins, ``FORCE_COLOR`` forces it."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\033[{_COLORS[style]}m{text}\033[0m" if color else text
+
+
+def diagnostic_location(root: Path, diagnostic: Diagnostic) -> str:
+    """``PATH[:LINE[:COL]]`` with PATH as the user can open it."""
+    shown = display_path(root / diagnostic.path if diagnostic.path else root)
+    if diagnostic.path and diagnostic.path.endswith("/"):
+        shown += "/"
+    if diagnostic.line is not None:
+        shown += f":{diagnostic.line}"
+        if diagnostic.column is not None:
+            shown += f":{diagnostic.column}"
+    return shown
+
+
+def format_diagnostic(root: Path, diagnostic: Diagnostic, *, color: bool = False) -> str:
+    severity = _paint(f"{diagnostic.severity}[{diagnostic.code}]", diagnostic.severity, color)
+    return f"{diagnostic_location(root, diagnostic)}: {severity} {diagnostic.message}"
+
+
+def render_text(reports: Sequence[PluginReport], *, color: bool = False) -> str:
+    lines = [format_diagnostic(r.root, d, color=color) for r in reports for d in r.diagnostics]
+    lines.append(summary(reports, color=color))
+    return "\n".join(lines) + "\n"
+
+
+def summary(reports: Sequence[PluginReport], *, color: bool = False) -> str:
+    errors = sum(d.is_error for r in reports for d in r.diagnostics)
+    warnings = sum(not d.is_error for r in reports for d in r.diagnostics)
+    invalid = sum(not r.ok for r in reports)
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    checked = f"checked {_plural(len(reports), 'plugin')}"
+    if invalid:
+        verdict = _paint(f"{invalid} invalid", "error", color)
+    else:
+        verdict = _paint("all valid", "ok", color)
+    return f"{checked}: {verdict} ({counts})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def report_as_dict(report: PluginReport) -> dict[str, object]:
+    """The per-plugin JSON object of SPEC §3."""
+    return {
+        "root": display_path(report.root),
+        "format": report.format,
+        "name": report.name,
+        "version": report.version,
+        "entry_point": report.entry_point,
+        "triggers": list(report.triggers),
+        "ok": report.ok,
+        "diagnostics": [d.as_dict() for d in report.diagnostics],
+    }
+
+
+def render_json(reports: Sequence[PluginReport]) -> str:
+    document = {
+        "ok": all(r.ok for r in reports),
+        "plugins": [report_as_dict(r) for r in reports],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,256 @@
+"""Validate one plugin directory: manifest → selection → entry point → triggers.
+
+Returns a :class:`PluginReport` value; the CLI, hook and action render it.
+The verdict (valid or not) agrees with the SDK's ``validate`` for
+``manifest.toml`` plugins; every diagnostic is gathered in one pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from . import betty
+from .betty import PLUGIN_YAML, BettyPlugin
+from .diagnostics import Code, Diagnostic, has_errors
+from .entrypoint import (
+    EntryPoint,
+    bind_triggers,
+    classify_entry_point,
+    parse_source,
+    runtime_syntax_diagnostic,
+    syntax_diagnostic,
+)
+from .manifest import (
+    MANIFEST_FILE,
+    TRIGGERS,
+    Manifest,
+    ManifestResult,
+    load_manifest,
+    plugin_name_problem,
+)
+from .selection import ExcludePatternError, Selection, SelectionError, select_files
+from .semver import SemverError, Version
+from .tomlpos import TomlPositions
+
+Format = Literal["manifest.toml", "plugin.yaml"]
+MANIFEST_NAMES: Final = (MANIFEST_FILE, PLUGIN_YAML)
+ARCHIVE_PATH_LIMIT: Final = 255  # bytes, the SDK's ustar limit
+
+
+@dataclass(frozen=True)
+class PluginReport:
+    """The outcome of validating one plugin directory."""
+
+    root: Path
+    format: Format | None
+    name: str | None
+    version: str | None
+    entry_point: str | None
+    triggers: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    manifest: Manifest | None = None
+    betty: BettyPlugin | None = None
+    selection: Selection | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(list(self.diagnostics))
+
+    @property
+    def buildable(self) -> bool:
+        """Whether ``build`` may package it (seed 000 packages despite missing handlers)."""
+        if self.format == PLUGIN_YAML:
+            return self.betty is not None and self.betty.buildable
+        return self.ok and self.selection is not None
+
+
+def detect_format(root: Path) -> Format | None:
+    """``manifest.toml`` wins when a directory holds both manifests."""
+    for name in MANIFEST_NAMES:
+        if os.path.lexists(root / name):
+            return MANIFEST_FILE if name == MANIFEST_FILE else PLUGIN_YAML
+    return None
+
+
+def validate_plugin(root: Path, *, prune: Collection[Path] = ()) -> PluginReport:
+    """Validate the plugin at ``root``; ``prune`` lists directories never walked."""
+    fmt = detect_format(root)
+    if fmt == PLUGIN_YAML:
+        return _validate_betty(root)
+    result = load_manifest(root)
+    manifest = result.manifest
+    diagnostics = list(result.diagnostics)
+    report = PluginReport(
+        root=root,
+        format=MANIFEST_FILE if fmt else None,
+        name=manifest.name if manifest else None,
+        version=manifest.version if manifest else None,
+        entry_point=None,
+        triggers=manifest.triggers if manifest else (),
+        diagnostics=tuple(diagnostics),
+        manifest=manifest,
+    )
+    if manifest is None:
+        return report
+    selection, entry, more = _check_directory(root, manifest, result, prune)
+    return dataclasses.replace(
+        report,
+        entry_point=entry.filename if entry else None,
+        diagnostics=(*diagnostics, *more),
+        selection=selection,
+    )
+
+
+def _check_directory(
+    root: Path, manifest: Manifest, result: ManifestResult, prune: Collection[Path]
+) -> tuple[Selection | None, EntryPoint | None, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    try:
+        selection = select_files(root, manifest.exclude, prune=prune)
+    except ExcludePatternError as exc:
+        index = manifest.exclude.index(exc.pattern) if exc.pattern in manifest.exclude else 0
+        position = TomlPositions(result.source).value(("plugin", "exclude", index))
+        diagnostics.append(
+            Diagnostic(
+                Code.EXCLUDE_PATTERN,
+                f"exclude pattern {exc.pattern!r} does not compile: {exc.message}; "
+                "fix or remove it",
+                path=MANIFEST_FILE,
+                line=position.line,
+                column=position.column,
+                field=f"plugin.exclude[{index}]",
+            )
+        )
+        return None, None, diagnostics
+    except SelectionError as exc:
+        diagnostics.append(Diagnostic(Code.READ_ERROR, f"cannot read the plugin directory: {exc}"))
+        return None, None, diagnostics
+
+    top_level = selection.top_level_names()
+    if MANIFEST_FILE not in top_level:
+        diagnostics.append(
+            Diagnostic(
+                Code.MANIFEST_MISSING,
+                f"{MANIFEST_FILE} would not be packaged (it is excluded by plugin.exclude or is "
+                "not a regular file); keep it a regular file and do not exclude it",
+                path=MANIFEST_FILE,
+            )
+        )
+    entry: EntryPoint | None = None
+    classified = classify_entry_point(top_level)
+    if isinstance(classified, Diagnostic):
+        diagnostics.append(classified)
+    else:
+        entry = classified
+        diagnostics.extend(_check_entry_file(selection.root, entry, manifest.triggers))
+    diagnostics.extend(_archive_path_problems(manifest, selection))
+    diagnostics.extend(_suspicious_files(selection))
+    return selection, entry, diagnostics
+
+
+def _check_entry_file(root: Path, entry: EntryPoint, triggers: tuple[str, ...]) -> list[Diagnostic]:
+    try:
+        source = (root / entry.filename).read_bytes()
+        source.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "it is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        return [
+            Diagnostic(
+                Code.ENTRY_POINT_MISSING,
+                f"entry point {entry.filename} cannot be read ({reason}); "
+                "make it a readable UTF-8 file",
+                path=entry.filename,
+            )
+        ]
+    parsed = parse_source(source)
+    problem = syntax_diagnostic(parsed, entry.filename)
+    if problem is not None:
+        return [problem]
+    # An unknown trigger already has its manifest-field error; no def can fix it.
+    known = [t for t in triggers if t in TRIGGERS]
+    diagnostics = bind_triggers(known, parsed, entry.filename)
+    runtime = runtime_syntax_diagnostic(source, entry.filename)
+    if runtime is not None:
+        diagnostics.append(runtime)
+    return diagnostics
+
+
+def _archive_path_problems(manifest: Manifest, selection: Selection) -> Iterator[Diagnostic]:
+    """The SDK refuses to package a path over 255 bytes; say so before it does."""
+    name, version = manifest.name, manifest.version
+    if name is None or version is None or plugin_name_problem(name):
+        return
+    try:
+        Version.parse(version)
+    except SemverError:
+        return
+    top = f"{name}-{version}/"
+    for file in selection.files:
+        size = len((top + file.relpath).encode("utf-8"))
+        if size > ARCHIVE_PATH_LIMIT:
+            yield Diagnostic(
+                Code.PATH_TOO_LONG,
+                f"archive path {top}{file.relpath} is {size} bytes, over the "
+                f"{ARCHIVE_PATH_LIMIT}-byte limit of the tar format; shorten it or exclude it",
+                path=file.relpath,
+            )
+
+
+_SECRET_NAMES: Final = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".pypirc")
+_SECRET_SUFFIXES: Final = (".pem", ".key", ".p12", ".pfx", ".jks")
+_JUNK_DIRS: Final = (".git", "__pycache__")
+
+
+def _suspicious_files(selection: Selection) -> Iterable[Diagnostic]:
+    """Files that are selected but almost never meant to ship."""
+    grouped: dict[str, list[str]] = {}
+    for file in selection.files:
+        parts = file.relpath.split("/")
+        junk = next((p for p in parts[:-1] if p in _JUNK_DIRS), None)
+        if junk is not None:
+            grouped.setdefault(junk, []).append(file.relpath)
+            continue
+        base = parts[-1]
+        secret = (
+            base in _SECRET_NAMES
+            or base.startswith(".env.")
+            or base.endswith(_SECRET_SUFFIXES)
+            or any(base.startswith(n + ".") for n in _SECRET_NAMES[1:5])
+        )
+        if secret:
+            yield Diagnostic(
+                Code.SUSPICIOUS_FILE,
+                f"{file.relpath} looks like a secret and would be packaged; "
+                f"add {file.relpath!r} to plugin.exclude",
+                severity="warning",
+                path=file.relpath,
+            )
+    for junk, files in sorted(grouped.items()):
+        first = files[0]
+        yield Diagnostic(
+            Code.SUSPICIOUS_FILE,
+            f"{len(files)} file(s) under {junk}/ would be packaged; "
+            f"add '{junk}/' to plugin.exclude",
+            severity="warning",
+            path=first[: first.index(junk + "/") + len(junk)] + "/",
+        )
+
+
+def _validate_betty(root: Path) -> PluginReport:
+    result = betty.load_plugin_yaml(root)
+    plugin = result.plugin
+    return PluginReport(
+        root=root,
+        format=PLUGIN_YAML,
+        name=plugin.name if plugin else None,
+        version=plugin.version if plugin else None,
+        entry_point=None,
+        triggers=(),
+        diagnostics=result.diagnostics,
+        betty=plugin,
+    )

@@ -1,0 +1,211 @@
+"""The pre-commit hook, driven by the real pre-commit against real git repositories."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plugin_build.hook import main as hook_main
+
+REPO = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
+HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+HOOK = next(h for h in HOOKS if h["id"] == "plugin-validate")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **GIT_ENV, "HOME": str(cwd)}
+    return subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+# -- the hook definition ---------------------------------------------------------
+
+
+def test_hook_definition_follows_the_rules() -> None:
+    assert HOOK["language"] == "python"
+    assert HOOK["pass_filenames"] is True
+    assert HOOK["require_serial"] is True
+    assert HOOK["entry"] == "plugin-build-hook"
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("manifest.toml", True),
+        ("plugins/a/manifest.toml", True),
+        ("plugin.yaml", True),
+        ("x/plugin.yaml", True),
+        ("__init__.py", True),
+        ("plugins/a/sub/helper.py", True),
+        ("manifest.toml.bak", False),
+        ("amanifest.toml", False),
+        ("my-plugin.yaml", False),
+        ("x.pyc", False),
+        ("x.py.txt", False),
+        ("README.md", False),
+        ("plugins/a/requirements.txt", False),
+    ],
+)
+def test_files_pattern(path: str, matches: bool) -> None:
+    assert bool(re.search(HOOK["files"], path)) is matches
+
+
+# -- the hook's own entry on example files ---------------------------------------
+
+
+def test_entry_point_on_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("valid_plugin", "async_trigger"):
+        shutil.copytree(FIXTURES / name, tmp_path / "plugins" / name)
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "script.py").write_text("print 'not a plugin'\n")
+    monkeypatch.chdir(tmp_path)
+    assert hook_main(["plugins/valid_plugin/__init__.py", "tools/script.py"]) == 0
+    assert capsys.readouterr().out == ""
+    assert (
+        hook_main(["plugins/async_trigger/__init__.py", "plugins/async_trigger/manifest.toml"]) == 1
+    )
+    out = capsys.readouterr().out
+    assert out.count("plugins/async_trigger/__init__.py:1:1: error[trigger-async]") == 1
+
+
+def test_entry_point_never_climbs_above_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "manifest.toml").write_text("broken [")
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "x.py").write_text("")
+    monkeypatch.chdir(repo)
+    assert hook_main(["src/x.py"]) == 0
+
+
+def test_console_script_is_installed() -> None:
+    script = shutil.which("plugin-build-hook", path=str(Path(sys.executable).parent))
+    assert script is not None
+
+
+# -- the real pre-commit ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This checkout's working tree as a git repository pre-commit can clone."""
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for name in ("src", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, repo / name)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "hook")
+    sha = git(repo, "rev-parse", "HEAD").stdout.strip()
+    return repo, sha
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit cache per test run, so the hook environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture
+def consumer(
+    tmp_path: Path,
+    hook_repo: tuple[Path, str],
+    pre_commit_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """A plugin repository with the hook installed: one good and one broken plugin."""
+    repo_path, sha = hook_repo
+    repo = tmp_path / "plugins-repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    config = {"repos": [{"repo": str(repo_path), "rev": sha, "hooks": [{"id": "plugin-validate"}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    shutil.copytree(FIXTURES / "valid_plugin", repo / "good")
+    shutil.copytree(FIXTURES / "valid_plugin", repo / "other")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start", "--no-verify")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True
+    )
+    return repo
+
+
+def commit(repo: Path, message: str) -> subprocess.CompletedProcess[str]:
+    git(repo, "add", "-A")
+    env_path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    return subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-m", message],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV, "PATH": env_path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+ASYNC = "async def process_writes(influxdb3_local, table_batches, args=None):\n    pass\n"
+SYNC = "def process_writes(influxdb3_local, table_batches, args=None):\n    pass\n"
+
+
+def test_commit_with_an_async_trigger_is_refused_then_fixed(consumer: Path) -> None:
+    (consumer / "good" / "__init__.py").write_text("import os\n\n" + ASYNC)
+    refused = commit(consumer, "break it")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "good/__init__.py:3:1: error[trigger-async]" in output
+    assert git(consumer, "rev-list", "--count", "HEAD").stdout.strip() == "1"
+
+    (consumer / "good" / "__init__.py").write_text("import os\n\n" + SYNC)
+    fixed = commit(consumer, "fix it")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert git(consumer, "status", "--porcelain").stdout == ""  # the hook wrote nothing
+
+
+def test_untouched_broken_plugin_does_not_block_a_healthy_commit(consumer: Path) -> None:
+    (consumer / "other" / "__init__.py").write_text(ASYNC)
+    git(consumer, "add", "-A")
+    git(consumer, "commit", "-q", "-m", "broken other", "--no-verify")
+
+    (consumer / "good" / "README.md").write_text("docs\n")
+    (consumer / "good" / "__init__.py").write_text(SYNC + "\n# tweak\n")
+    result = commit(consumer, "touch good only")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "validate plugins" in result.stderr
+    assert "Passed" in result.stderr
+
+
+def test_a_plugin_yaml_commit_with_a_missing_handler_is_refused(consumer: Path) -> None:
+    shutil.copytree(FIXTURES / "betty_missing_handler", consumer / "betty")
+    result = commit(consumer, "add betty")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "betty/plugin.yaml:12:" in output
+    assert "error[handler-missing]" in output
