@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plugin_build.diagnostics import Code
-from plugin_build.validate import PluginReport, validate_plugin
+from plugin_build.validate import PluginReport, validate_plugin, validate_plugins
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -28,6 +28,7 @@ triggers = {triggers}
 database_version = ">=3.0.0"
 """
 SYNC = "def process_writes(influxdb3_local, table_batches, args=None):\n    pass\n"
+ASYNC = "async " + SYNC
 
 
 def make_plugin(
@@ -342,3 +343,15 @@ def test_betty_command_without_name_or_runtime(tmp_path: Path) -> None:
     report = validate_plugin(tmp_path)
     assert [d.field for d in report.diagnostics] == ["commands[0].name", "commands[0].handler"]
     assert report.buildable
+
+
+def test_many_plugins_validate_in_order_whether_pooled_or_not(tmp_path: Path) -> None:
+    roots = [
+        make_plugin(tmp_path / f"p{i}", {"__init__.py": ASYNC if i % 2 else SYNC}, name=f"p{i}")
+        for i in range(6)
+    ]
+    pooled = validate_plugins(roots)
+    sequential = [validate_plugin(root) for root in roots]
+    assert [r.name for r in pooled] == [f"p{i}" for i in range(6)]
+    assert [r.diagnostics for r in pooled] == [r.diagnostics for r in sequential]
+    assert [r.ok for r in pooled] == [True, False] * 3

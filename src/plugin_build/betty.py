@@ -14,11 +14,12 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
-
-import yaml
+from typing import TYPE_CHECKING, Any, Final
 
 from .diagnostics import Code, Diagnostic
+
+if TYPE_CHECKING:
+    import yaml  # imported lazily: validating manifest.toml plugins never needs it
 
 PLUGIN_YAML: Final = "plugin.yaml"
 # Names and versions become file names ({name}-{version}.tar.gz): no separators.
@@ -59,6 +60,8 @@ class _Located:
         self.root = root
 
     def find(self, *path: str | int) -> tuple[int | None, int | None]:
+        import yaml
+
         node = self.root
         best = node
         for part in path:
@@ -90,6 +93,8 @@ def _render(path: tuple[str | int, ...]) -> str:
 
 
 def load_plugin_yaml(root: Path) -> BettyResult:
+    import yaml
+
     path = root / PLUGIN_YAML
     try:
         text = path.read_text(encoding="utf-8")

@@ -98,7 +98,7 @@ def _existing(paths: Sequence[str]) -> list[Path]:
 def _validate(paths: Sequence[str], *, as_json: bool) -> int:
     from .discover import find_plugin_root, unique_roots
     from .reporters import render_json, render_text, use_color
-    from .validate import validate_plugin
+    from .validate import validate_plugins
 
     roots = []
     for path in _existing(paths):
@@ -106,7 +106,7 @@ def _validate(paths: Sequence[str], *, as_json: bool) -> int:
         if root is None:  # no manifest anywhere above: report it as that directory's problem
             root = path if path.is_dir() else path.parent
         roots.append(root)
-    reports = [validate_plugin(root) for root in unique_roots(roots)]
+    reports = validate_plugins(unique_roots(roots))
     if as_json:
         sys.stdout.write(render_json(reports))
     else:

@@ -23,11 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(files: list[str]) -> int:
     from .discover import find_plugin_root, unique_roots
     from .reporters import render_text, use_color
-    from .validate import validate_plugin
+    from .validate import validate_plugins
 
     repo = Path.cwd()
     roots = [root for f in files if (root := find_plugin_root(Path(f), stop=repo)) is not None]
-    reports = [validate_plugin(root) for root in unique_roots(roots)]
+    reports = validate_plugins(unique_roots(roots))
     if not reports:
         return 0
     problems = [r for r in reports if r.diagnostics]
