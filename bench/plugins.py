@@ -65,11 +65,12 @@ def {name}_rows(rows, field="{field}"):
         except (KeyError, TypeError, ValueError) as exc:
             out.append({{"row": i, "error": f"{{type(exc).__name__}}: {{exc}}"}})
             continue
-        out.append({{"row": i, "{field}": {name}(reading), "tags": [t for t in row.get("tags", [])]}})
+        tags = [t for t in row.get("tags", [])]
+        out.append({{"row": i, "{field}": {name}(reading), "tags": tags}})
     return out
 '''
 
-_TRIGGERS = '''
+_TRIGGERS = """
 
 def process_writes(influxdb3_local, table_batches, args=None):
     stats = {{}}
@@ -86,7 +87,7 @@ def process_writes(influxdb3_local, table_batches, args=None):
 
 def process_request(influxdb3_local, query_parameters, request_headers, request_body, args=None):
     return {{"status": "ok", "params": dict(query_parameters or {{}})}}
-'''
+"""
 
 
 def entry_source(rng: random.Random, lines: int) -> str:

@@ -1,5 +1,47 @@
-"""plugin-build: validate plugin directories and build reproducible archives."""
+"""plugin-build: validate plugin directories and build reproducible archives.
+
+The public API is importable from here; names resolve lazily so that
+``import plugin_build`` (and the CLI's startup) stays cheap.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Code",
+    "Diagnostic",
+    "Manifest",
+    "PluginReport",
+    "__version__",
+    "load_manifest",
+    "parse_manifest",
+    "validate_plugin",
+    "validate_plugins",
+]
+
+_LOCATIONS = {
+    "Code": "diagnostics",
+    "Diagnostic": "diagnostics",
+    "Manifest": "manifest",
+    "load_manifest": "manifest",
+    "parse_manifest": "manifest",
+    "PluginReport": "validate",
+    "validate_plugin": "validate",
+    "validate_plugins": "validate",
+}
+
+if TYPE_CHECKING:
+    from .diagnostics import Code, Diagnostic
+    from .manifest import Manifest, load_manifest, parse_manifest
+    from .validate import PluginReport, validate_plugin, validate_plugins
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'plugin_build' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
