@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
-from .diagnostics import Code, Diagnostic
+from .diagnostics import Code, Diagnostic, render_field
 
 if TYPE_CHECKING:
     import yaml  # imported lazily: validating manifest.toml plugins never needs it
@@ -85,13 +85,6 @@ class _Located:
         return mark.line + 1, mark.column + 1
 
 
-def _render(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def load_plugin_yaml(root: Path) -> BettyResult:
     import yaml
 
@@ -147,7 +140,7 @@ class _Checker:
                 path=PLUGIN_YAML,
                 line=line,
                 column=column,
-                field=_render(path) or None,
+                field=render_field(path) or None,
             )
         )
 

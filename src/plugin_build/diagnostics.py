@@ -69,5 +69,16 @@ class Diagnostic:
         return out
 
 
+def render_field(path: tuple[str | int, ...]) -> str:
+    """``("plugin", "triggers", 1)`` → ``plugin.triggers[1]``, as diagnostics name fields."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)

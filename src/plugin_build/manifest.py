@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .diagnostics import Code, Diagnostic
+from .diagnostics import Code, Diagnostic, render_field
 from .semver import SemverError, Version, VersionReq
 from .tomlpos import Key, Position, TomlPositions
 
@@ -166,17 +166,6 @@ def _parse_url(value: str) -> URL | None:
         return ada_url.URL(value)
     except ValueError:
         return None
-
-
-def render_field(path: Key) -> str:
-    """``("plugin", "triggers", 1)`` → ``plugin.triggers[1]``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
 
 
 def load_manifest(plugin_root: Path) -> ManifestResult:
