@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 from .diagnostics import Code, Diagnostic, render_field
+from .selection import Selection, walk
 
 if TYPE_CHECKING:
     import yaml  # imported lazily: validating manifest.toml plugins never needs it
@@ -253,3 +254,55 @@ class _Checker:
             if stat.S_ISLNK(mode):
                 return False
         return stat.S_ISREG(mode)
+
+
+# Seed 000's file set: always plugin.yaml, the skill directories the commands'
+# handlers live in, betty/ and registry/*.json; the optional top-level files
+# when present; never caches, hidden files, build output or IDE folders.
+OPTIONAL_FILES: Final = ("requirements.txt", "README.md", "LICENSE", "CHANGELOG.md")
+_SKIPPED_DIRS: Final = frozenset({"__pycache__", "dist", "build", "node_modules"})
+_SKIPPED_SUFFIXES: Final = (".pyc", ".pyo", ".tmp", ".swp", "~")
+
+
+def handler_directory(script: str) -> str | None:
+    """The directory packaged for a handler: ``skills/<skill>`` for a skill's
+    handler, else the handler's own directory (``None`` at the plugin root)."""
+    parts = PurePosixPath(script.replace("\\", "/")).parts
+    if len(parts) >= 3 and parts[0] == "skills":
+        return "/".join(parts[:2])
+    return "/".join(parts[:-1]) or None
+
+
+def gather(root: Path, plugin: BettyPlugin, *, prune: Collection[Path] = ()) -> Selection:
+    """The files seed 000 packages for ``plugin``, walked without following links."""
+    trees = {"betty", "registry"}
+    single = {PLUGIN_YAML, *OPTIONAL_FILES}
+    for command in plugin.commands:
+        if command.exists and command.script is not None:
+            directory = handler_directory(command.script)
+            if directory is None:
+                single.add(command.script)
+            else:
+                trees.add(directory)
+
+    def junk(name: str) -> bool:
+        return name.startswith(".") or name.endswith(_SKIPPED_SUFFIXES)
+
+    def under_tree(rel: str) -> bool:
+        return any(rel == tree or rel.startswith(tree + "/") for tree in trees)
+
+    def enter(rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        if junk(name) or name in _SKIPPED_DIRS:
+            return False
+        # Descend towards a packaged tree, or inside one.
+        return under_tree(rel) or any(tree.startswith(rel + "/") for tree in trees)
+
+    def excluded(rel: str) -> bool:
+        if rel in single:
+            return False
+        if junk(rel.rsplit("/", 1)[-1]) or not under_tree(rel):
+            return True
+        return rel.startswith("registry/") and ("/" in rel[9:] or not rel.endswith(".json"))
+
+    return walk(root, prune=prune, enter=enter, excluded=excluded)

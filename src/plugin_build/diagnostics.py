@@ -32,6 +32,13 @@ class Code:
     PATH_TOO_LONG: Final = "path-too-long"
     SUSPICIOUS_FILE: Final = "suspicious-file"
     READ_ERROR: Final = "read-error"
+    OUTPUT_CONFLICT: Final = "output-conflict"
+    # verify
+    CHECKSUM_MISSING: Final = "checksum-missing"
+    CHECKSUM_MISMATCH: Final = "checksum-mismatch"
+    ARCHIVE_UNREADABLE: Final = "archive-unreadable"
+    ARCHIVE_UNSAFE_MEMBER: Final = "archive-unsafe-member"
+    ARCHIVE_CONTENT_MISMATCH: Final = "archive-content-mismatch"
 
 
 @dataclass(frozen=True)

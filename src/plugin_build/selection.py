@@ -19,7 +19,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
@@ -32,6 +32,7 @@ __all__ = [
     "Skipped",
     "SourceFile",
     "select_files",
+    "walk",
 ]
 
 _WINDOWS = sys.platform == "win32"
@@ -505,7 +506,23 @@ def select_files(
     for an I/O error anywhere in the walk, excluded directories included.
     """
     matcher = exclude if isinstance(exclude, ExcludeMatcher) else ExcludeMatcher.compile(exclude)
-    matching = not matcher._empty
+    excluded = None if matcher._empty else (lambda rel: matcher._excludes_raw(_raw(rel)))
+    return walk(root, prune=prune, excluded=excluded)
+
+
+def walk(
+    root: Path,
+    *,
+    prune: Collection[Path] = (),
+    enter: Callable[[str], bool] | None = None,
+    excluded: Callable[[str], bool] | None = None,
+) -> Selection:
+    """Every regular file under ``root``, never following links; the shared walk.
+
+    ``enter(relpath)`` decides whether a directory is descended (default: all
+    of them, as the SDK); ``excluded(relpath)`` drops a file, link or special
+    file. ``prune`` lists absolute directories that are never walked.
+    """
     try:
         real_root = Path(root).resolve(strict=True)
     except OSError as err:
@@ -543,14 +560,14 @@ def select_files(
                     if _is_link_dir(entry):
                         kind = "symlink"
                     else:
-                        if entry.path not in pruned:
+                        if entry.path not in pruned and (enter is None or enter(rel)):
                             stack.append((rel, entry.path))
                         continue
                 elif entry.is_file(follow_symlinks=False):
                     kind = "file"
                 else:
                     kind = "special"
-                if matching and matcher._excludes_raw(_raw(rel)):
+                if excluded is not None and excluded(rel):
                     continue
                 if kind == "file":
                     st = entry.stat(follow_symlinks=False)
