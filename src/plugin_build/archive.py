@@ -1,10 +1,28 @@
-"""Canonical archives: the SDK's tar.gz byte for byte, and a canonical zip."""
+"""Canonical archives: the SDK's tar.gz byte for byte, and a canonical zip.
+
+The tar is what the SDK's Rust ``tar`` crate (0.4) writes, so its headers are
+built by hand here (``tarfile`` writes different bytes); gzip and deflate come
+from the pinned ``cramjam`` so the bytes are the same on every machine.
+Sources are read once, into the uncompressed tar; the zip is made from that.
+"""
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import stat
+import struct
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
+
+import cramjam
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 ARCHIVE_PATH_LIMIT: Final = 255  # bytes; the SDK refuses longer archive paths
 
@@ -16,3 +34,487 @@ class Member:
     name: str  # full archive path, "{name}-{version}/{relpath}"
     source: Path  # regular file on disk (never followed if it became a link)
     executable: bool  # stored 0755 instead of 0644
+
+
+class ArchiveError(Exception):
+    """A build problem with one file or archive; str() is one sentence naming the file."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path  # archive path or source path concerned
+
+    def __reduce__(self) -> tuple[type[ArchiveError], tuple[object, ...]]:
+        # Builds may run in worker processes: keep the error picklable.
+        return type(self), (str(self), self.path)
+
+
+class PathTooLongError(ArchiveError):
+    """An archive path over ARCHIVE_PATH_LIMIT bytes (raised before anything is written)."""
+
+    def __init__(self, archive_path: str, size: int) -> None:
+        super().__init__(
+            f"archive path {archive_path} is {size} bytes, over the "
+            f"{ARCHIVE_PATH_LIMIT}-byte limit of the tar format; shorten it or exclude it",
+            archive_path,
+        )
+        self.archive_path = archive_path
+        self.size = size
+
+    def __reduce__(self) -> tuple[type[ArchiveError], tuple[object, ...]]:
+        return type(self), (self.archive_path, self.size)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What write_tar recorded for one member: enough for write_zip and for reports."""
+
+    name: str  # archive path
+    executable: bool
+    size: int
+    crc32: int  # zlib.crc32 of the data
+    offset: int  # byte offset of the member's data inside the uncompressed tar
+
+
+@dataclass(frozen=True)
+class Digests:
+    md5: str
+    sha256: str
+    size: int
+
+
+class Writable(Protocol):
+    """What the writers need of `out`: a sequential binary sink (a file or a HashingWriter)."""
+
+    def write(self, data: Buffer, /) -> object: ...
+
+
+CHUNK: Final = 1 << 20  # read/compress granularity; also the zip streaming threshold
+_BLOCK: Final = 512
+
+# --- tar headers: a port of tar-rs 0.4 (header.rs, builder.rs) ----------------------------
+
+# (start, end) of the header fields written here; all others stay NUL.
+_NAME: Final = (0, 100)
+_MODE: Final = (100, 108)
+_UID: Final = (108, 116)
+_GID: Final = (116, 124)
+_SIZE: Final = (124, 136)
+_MTIME: Final = (136, 148)
+_CKSUM: Final = (148, 156)
+_TYPEFLAG: Final = 156
+_MAGIC: Final = 257  # magic[6] + version[2]
+_PREFIX: Final = (345, 500)
+
+
+class _NoFit(Exception):
+    """tar-rs refused to put a path into a header field (too long, or not a plain path)."""
+
+
+def _octal_into(header: bytearray, field: tuple[int, int], value: int) -> None:
+    # Zero-padded octal in all but the last byte, which stays NUL (high digits would drop).
+    start, end = field
+    width = end - start - 1
+    header[start : end - 1] = f"{value:o}".rjust(width, "0")[-width:].encode()
+
+
+def _number_into(header: bytearray, field: tuple[int, int], value: int) -> None:
+    # num_field_wrapper_into: base-256 once octal would overflow (8 GiB in a 12-byte field).
+    start, end = field
+    if value >= 8**11 or (value >= 8**7 and end - start == 8):
+        header[start:end] = bytes(end - start - 8) + value.to_bytes(8, "big")
+        header[start] |= 0x80
+    else:
+        _octal_into(header, field, value)
+
+
+def _new_header(mode: int, size: int, typeflag: bytes, *, gnu: bool = False) -> bytearray:
+    """Header::new_ustar()/new_gnu() then set_mode/uid/gid/mtime/size/entry_type."""
+    header = bytearray(_BLOCK)
+    header[_MAGIC : _MAGIC + 8] = b"ustar  \0" if gnu else b"ustar\x0000"
+    _octal_into(header, _MODE, mode)
+    _number_into(header, _UID, 0)
+    _number_into(header, _GID, 0)
+    _number_into(header, _MTIME, 0)
+    _number_into(header, _SIZE, size)
+    header[_TYPEFLAG : _TYPEFLAG + 1] = typeflag
+    return header
+
+
+def _set_cksum(header: bytearray) -> bytes:
+    # The sum counts the checksum field as 8 spaces; 7 octal digits + NUL are written.
+    start, end = _CKSUM
+    _octal_into(header, _CKSUM, sum(header) - sum(header[start:end]) + 8 * ord(" "))
+    return bytes(header)
+
+
+def _copy_into(header: bytearray, start: int, end: int, data: bytes) -> int:
+    """copy_into: `data` then one NUL if it fits; on failure the slot keeps what it had."""
+    if len(data) > end - start or b"\0" in data:
+        raise _NoFit
+    header[start : start + len(data)] = data
+    if start + len(data) < end:
+        header[start + len(data)] = 0
+    return start + len(data)
+
+
+def _components(path: bytes) -> list[bytes]:
+    # Rust's Path::components on Unix: "" and interior "." vanish, a leading "." stays.
+    parts = [b"/"] if path.startswith(b"/") else []
+    for i, part in enumerate(path.split(b"/")):
+        if part and (part != b"." or (i == 0 and not parts)):
+            parts.append(part)
+    return parts
+
+
+def _copy_path_into(
+    header: bytearray, field: tuple[int, int], path: bytes, *, gnu_long: bool = False
+) -> None:
+    """copy_path_into(_inner): writes component by component, so a failure leaves a partial
+    write behind, exactly as tar-rs does (it matters for the bytes of the LongLink case)."""
+    start, end = field
+    comps = _components(path)
+    pos, emitted = start, False
+    for i, comp in enumerate(comps):
+        if comp == b"/" or (comp == b".." and (not gnu_long or i + 1 < len(comps))):
+            raise _NoFit
+        if comp == b"." and len(comps) > 1:
+            continue
+        if emitted:
+            pos = _copy_into(header, pos, end, b"/")
+        pos = _copy_into(header, pos, end, comp)
+        emitted = True
+    if not emitted:
+        raise _NoFit
+    if path.endswith(b"/"):
+        _copy_into(header, pos, end, b"/")
+
+
+def _set_path(header: bytearray, path: bytes) -> None:
+    """UstarHeader::set_path: all in `name`, else split at the longest parent <= 155 bytes."""
+    if len(path) <= _NAME[1]:
+        _copy_path_into(header, _NAME, path)
+        return
+    prefix = path
+    while True:
+        if not prefix:  # Path::parent("") is None
+            raise _NoFit
+        prefix = prefix.rsplit(b"/", 1)[0] if b"/" in prefix else b""
+        if len(prefix) <= _PREFIX[1] - _PREFIX[0]:
+            break
+    _copy_path_into(header, _PREFIX, prefix)
+    _copy_path_into(header, _NAME, path[len(prefix) + 1 :])
+
+
+def _header_blocks(name: str, mode: int, size: int) -> bytes:
+    """prepare_header_path + set_cksum for one regular file: its header, preceded by a GNU
+    ././@LongLink entry when the path cannot be split (a component over 100 bytes)."""
+    path = name.encode("utf-8")
+    header = _new_header(mode, size, b"0")
+    try:
+        _set_path(header, path)
+        return _set_cksum(header)
+    except _NoFit:
+        if len(path) < _NAME[1]:
+            raise ArchiveError(f"{name} cannot be stored in a tar header", name) from None
+    link = _new_header(0o644, len(path) + 1, b"L", gnu=True)
+    link[0:13] = b"././@LongLink"
+    data = path + b"\0"
+    cut = _NAME[1]
+    while cut and path[cut] & 0xC0 == 0x80:  # back to a UTF-8 boundary
+        cut -= 1
+    try:
+        _copy_path_into(header, _NAME, path[:cut], gnu_long=True)
+    except _NoFit:
+        raise ArchiveError(f"{name} cannot be stored in a tar header", name) from None
+    return _set_cksum(link) + data + _padding(len(data)) + _set_cksum(header)
+
+
+def _padding(size: int) -> bytes:
+    return bytes(-size % _BLOCK)
+
+
+def _check_names(members: Sequence[Member]) -> None:
+    for member in members:
+        try:
+            size = len(member.name.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise ArchiveError(f"{member.name!r} is not valid UTF-8", member.name) from None
+        if size > ARCHIVE_PATH_LIMIT:
+            raise PathTooLongError(member.name, size)
+        parts = member.name.split("/")
+        if "\0" in member.name or any(p in ("", ".", "..") for p in parts):
+            raise ArchiveError(f"{member.name} is not a plain relative archive path", member.name)
+
+
+_OPEN_FLAGS: Final = (
+    os.O_RDONLY
+    # Never follow a file that became a symlink, never block on one that became a FIFO.
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _open_source(source: Path) -> tuple[int, int]:
+    """Open a source that must still be a regular file: (fd, size)."""
+    try:
+        if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
+            raise OSError(errno.ELOOP, "symbolic link")
+        fd = os.open(source, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW reports for a link
+            raise ArchiveError(
+                f"{source} is now a symbolic link, not a regular file", str(source)
+            ) from None
+        raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}", str(source)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ArchiveError(f"{source} is no longer a regular file", str(source))
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # only needed to open safely; reads should block
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def write_tar(
+    members: Sequence[Member], out: Writable, *, on_bytes: Callable[[int], None] | None = None
+) -> list[Entry]:
+    """Write the SDK's canonical uncompressed tar of `members` (already sorted) to `out`.
+
+    Every path is checked before anything is written (PathTooLongError for the first
+    path over the limit); after any other ArchiveError `out` holds a partial tar.
+    """
+    _check_names(members)
+    entries: list[Entry] = []
+    offset = 0
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    for member in members:
+        fd, size = _open_source(member.source)
+        with open(fd, "rb", buffering=0, closefd=True) as source:
+            header = _header_blocks(member.name, 0o755 if member.executable else 0o644, size)
+            out.write(header)
+            offset += len(header)
+            crc, remaining = 0, size
+            try:
+                while remaining:
+                    n = source.readinto(view[: min(CHUNK, remaining)])
+                    if not n:
+                        break
+                    crc = zlib.crc32(view[:n], crc)
+                    out.write(view[:n])
+                    remaining -= n
+                    if on_bytes is not None:
+                        on_bytes(n)
+                changed = remaining > 0 or source.read(1) != b""
+            except OSError as exc:
+                raise ArchiveError(
+                    f"cannot read {member.source}: {exc.strerror or exc}", str(member.source)
+                ) from None
+        if changed:
+            raise ArchiveError(
+                f"{member.source} changed while being packaged; build again", str(member.source)
+            )
+        out.write(_padding(size))
+        entries.append(Entry(member.name, member.executable, size, crc, offset))
+        offset += size + len(_padding(size))
+    out.write(bytes(2 * _BLOCK))  # Builder::finish; no padding to a 10240-byte record
+    return entries
+
+
+def gzip_file(src: Path, dst: Path) -> None:
+    """gzip `src` into `dst` as the SDK does (level 6, mtime 0, no name, OS 255).
+
+    Streams file to file inside cramjam (bounded memory, GIL released). cramjam.File
+    opens with create and write access, so only our own temp files may be passed.
+    """
+    try:
+        cramjam.gzip.compress_into(
+            cramjam.File(str(src), read=True, write=True, truncate=False),
+            cramjam.File(str(dst), read=True, write=True, truncate=True),
+            level=6,
+        )
+    except (OSError, cramjam.CompressionError) as exc:
+        raise ArchiveError(f"cannot gzip {src} into {dst}: {exc}", str(dst)) from None
+
+
+# --- zip: canonical, no zip64, strictly sequential -----------------------------------------
+
+ZIP_ENTRY_LIMIT = 0xFFFF  # >= this many entries needs zip64
+ZIP_SIZE_LIMIT = 0xFFFFFFFF  # >= this size or offset needs zip64
+_DOS_DATE: Final = 0x0021  # 1980-01-01; time 00:00 is 0
+_MADE_BY: Final = 0x0314  # unix, zip 2.0
+_NEEDED: Final = 20
+_DEFLATE: Final = 8
+_UTF8_FLAG: Final = 1 << 11
+_DESCRIPTOR_FLAG: Final = 1 << 3
+
+
+def _too_large(name: str) -> ArchiveError:
+    return ArchiveError(
+        f"{name} is too large for a zip without zip64 extensions; build tar.gz", name
+    )
+
+
+def write_zip(
+    entries: Sequence[Entry],
+    tar_path: Path,
+    out: Writable,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+) -> None:
+    """Write a canonical zip of `entries`, reading their data back from the uncompressed
+    tar at `tar_path`. `out` is written strictly sequentially (it may be hashing)."""
+    if len(entries) >= ZIP_ENTRY_LIMIT:
+        extra = entries[ZIP_ENTRY_LIMIT - 1].name
+        raise ArchiveError(
+            f"{extra} is one member too many for a zip without zip64 extensions; build tar.gz",
+            extra,
+        )
+    for entry in entries:
+        if entry.size >= ZIP_SIZE_LIMIT:
+            raise _too_large(entry.name)
+    sink = _CountingSink(out)
+    central: list[bytes] = []
+    with open(tar_path, "rb") as tar:
+        for entry in entries:
+            central.append(_zip_member(entry, tar, sink, on_bytes))
+    cd_offset = sink.pos
+    for record in central:
+        sink.write(record)
+    cd_size = sink.pos - cd_offset
+    if cd_offset >= ZIP_SIZE_LIMIT or cd_size >= ZIP_SIZE_LIMIT:
+        raise _too_large(entries[-1].name)
+    n = len(entries)
+    sink.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, cd_offset, 0))
+
+
+class _CountingSink:
+    def __init__(self, out: Writable) -> None:
+        self.out, self.pos = out, 0
+
+    def write(self, data: Buffer) -> int:
+        self.out.write(data)
+        n = memoryview(data).nbytes
+        self.pos += n
+        return n
+
+
+def _zip_member(
+    entry: Entry, tar: BinaryIO, sink: _CountingSink, on_bytes: Callable[[int], None] | None
+) -> bytes:
+    """Write one member's local header, data (and descriptor); return its central record."""
+    offset = sink.pos
+    if offset >= ZIP_SIZE_LIMIT:
+        raise _too_large(entry.name)
+    name = entry.name.encode("utf-8")
+    flags = 0 if entry.name.isascii() else _UTF8_FLAG
+    changed = ArchiveError(f"the tar data of {entry.name} changed while zipping", entry.name)
+    tar.seek(entry.offset)
+    if entry.size <= CHUNK:
+        data = tar.read(entry.size)
+        if len(data) != entry.size or zlib.crc32(data) != entry.crc32:
+            raise changed
+        body = cramjam.deflate.compress(data, level=6)
+        csize = len(body)
+        if csize >= ZIP_SIZE_LIMIT:
+            raise _too_large(entry.name)
+        sink.write(_local_header(name, flags, entry.crc32, csize, entry.size))
+        sink.write(body)
+        if on_bytes is not None:
+            on_bytes(entry.size)
+    else:
+        # Bounded memory: deflate 1 MiB at a time with a sync flush after each, so the
+        # boundaries (hence the bytes) are fixed; crc and sizes follow in a data descriptor.
+        flags |= _DESCRIPTOR_FLAG
+        sink.write(_local_header(name, flags, 0, 0, 0))
+        compressor = cramjam.deflate.Compressor(6)
+        crc, csize, remaining = 0, 0, entry.size
+        while remaining:
+            chunk = tar.read(min(CHUNK, remaining))
+            if not chunk:
+                raise changed
+            crc = zlib.crc32(chunk, crc)
+            compressor.compress(chunk)
+            remaining -= len(chunk)
+            csize += sink.write(compressor.flush() if remaining else compressor.finish())
+            if on_bytes is not None:
+                on_bytes(len(chunk))
+        if crc != entry.crc32:
+            raise changed
+        if csize >= ZIP_SIZE_LIMIT:
+            raise _too_large(entry.name)
+        sink.write(struct.pack("<4I", 0x08074B50, crc, csize, entry.size))
+    attrs = (0o100755 if entry.executable else 0o100644) << 16
+    return (
+        struct.pack("<IHH", 0x02014B50, _MADE_BY, _NEEDED)
+        + _common_fields(flags, entry.crc32, csize, entry.size, name)
+        # comment length, disk, internal attributes, external attributes, header offset
+        + struct.pack("<HHHII", 0, 0, 0, attrs, offset)
+        + name
+    )
+
+
+def _local_header(name: bytes, flags: int, crc: int, csize: int, usize: int) -> bytes:
+    return (
+        struct.pack("<IH", 0x04034B50, _NEEDED)
+        + _common_fields(flags, crc, csize, usize, name)
+        + name
+    )
+
+
+def _common_fields(flags: int, crc: int, csize: int, usize: int, name: bytes) -> bytes:
+    """Flags .. extra-field length, shared by local and central headers; no extra fields."""
+    return struct.pack("<HHHHIIIHH", flags, _DEFLATE, 0, _DOS_DATE, crc, csize, usize, len(name), 0)
+
+
+# --- checksums ------------------------------------------------------------------------------
+
+
+class HashingWriter:
+    """Wraps a binary file; every write also feeds md5, sha256 and the size."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: Buffer, /) -> int:
+        self._out.write(data)
+        self._md5.update(data)
+        self._sha256.update(data)
+        n = memoryview(data).nbytes
+        self._size += n
+        return n
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def digests(self) -> Digests:
+        return Digests(self.md5, self.sha256, self._size)
+
+
+def file_digests(path: Path) -> Digests:
+    """md5, sha256 and size of a file, read in 1 MiB chunks."""
+    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return Digests(md5.hexdigest(), sha256.hexdigest(), size)

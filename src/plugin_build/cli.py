@@ -49,6 +49,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("paths", nargs="*", metavar="PATH", default=["."])
     validate.add_argument("--json", action="store_true", help="print one JSON document")
+
+    build = commands.add_parser(
+        "build",
+        help="validate a plugin and build reproducible archives with checksums and metadata",
+        description=(
+            "Build a plugin into {name}-{version}.tar.gz and/or .zip, with SHA256SUMS, "
+            "manifest.json, plugin.preview.yaml and a build report. The progress log goes "
+            "to stderr; --json prints the result on stdout."
+        ),
+    )
+    build.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="plugin directory, or its manifest.toml / plugin.yaml (default: .)",
+    )
+    build.add_argument(
+        "--format",
+        default="tar.gz",
+        metavar="{tar.gz,zip,all}",
+        help="archive format; 'all' builds both (default: tar.gz)",
+    )
+    build.add_argument(
+        "--output-dir", default="dist", metavar="DIR", help="output directory (default: ./dist)"
+    )
+    build.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+    verify = commands.add_parser(
+        "verify",
+        help="re-check built archives against SHA256SUMS, manifest.json and the source",
+        description=(
+            "Re-hash every archive in DIR against SHA256SUMS and manifest.json, check that no "
+            "member is absolute, climbs out with '..', or is a link or device, and with "
+            "--source that the archives hold exactly the plugin's files."
+        ),
+    )
+    verify.add_argument("directory", nargs="?", default="dist", metavar="DIR")
+    verify.add_argument(
+        "--source", metavar="PLUGIN", help="plugin directory the archives came from"
+    )
+    verify.add_argument("--json", action="store_true", help="print one JSON document")
     return parser
 
 
@@ -60,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return _validate(args.paths, as_json=args.json)
+    if args.command == "build":
+        return _build(args.path, args.format, args.output_dir, as_json=args.json)
+    if args.command == "verify":
+        return _verify(args.directory, args.source, as_json=args.json)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
@@ -112,3 +158,61 @@ def _validate(paths: Sequence[str], *, as_json: bool) -> int:
     else:
         sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
+
+
+def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:
+    import json
+
+    from .build import FORMAT_CHOICES, build_plugin
+    from .progress import Console
+
+    formats = FORMAT_CHOICES.get(fmt)
+    if formats is None:
+        raise UsageError(f"Unsupported output format {fmt!r}: use tar.gz, zip or all")
+    target = Path(path)
+    named_manifest = target.name in ("manifest.toml", "plugin.yaml") and target.parent.is_dir()
+    if not os.path.lexists(target) and not named_manifest:
+        raise UsageError(f"no such file or directory: {path}")
+    console = Console(sys.stderr, progress=not as_json)
+    try:
+        result = build_plugin(
+            target,
+            formats=formats,
+            output_dir=Path(output_dir),
+            log=console.log,
+            progress=console.progress if console.show_progress else None,
+        )
+    finally:
+        console.close()
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK if result.ok else EXIT_INVALID
+
+
+def _verify(directory: str, source: str | None, *, as_json: bool) -> int:
+    import json
+
+    from .reporters import format_diagnostic, use_color
+    from .verify import verify_outputs
+
+    for given in (directory, source):
+        if given is not None and not os.path.isdir(given):
+            raise UsageError(f"no such directory: {given}")
+    result = verify_outputs(Path(directory), source=Path(source) if source else None)
+    if as_json:
+        document = {
+            "ok": result.ok,
+            "directory": directory,
+            "archives": list(result.archives),
+            "diagnostics": [d.as_dict() for d in result.diagnostics],
+        }
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        color = use_color(sys.stdout)
+        for d in result.diagnostics:
+            sys.stdout.write(format_diagnostic(result.directory, d, color=color) + "\n")
+        errors = sum(d.is_error for d in result.diagnostics)
+        count = f"{len(result.archives)} archive{'s' if len(result.archives) != 1 else ''}"
+        verdict = "all good" if result.ok else f"{errors} problem{'s' if errors != 1 else ''}"
+        sys.stdout.write(f"verified {count} in {directory}: {verdict}\n")
+    return EXIT_OK if result.ok else EXIT_INVALID

@@ -1,0 +1,440 @@
+"""Build: validate → select → archives (concurrent, atomic) → metadata.
+
+``build_plugin`` returns a :class:`BuildResult`; progress is reported through
+the ``log`` and ``progress`` callbacks (seed 000's messages), so the CLI and
+the action decide where they go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from .archive import (
+    ArchiveError,
+    Digests,
+    Entry,
+    HashingWriter,
+    file_digests,
+    gzip_file,
+    write_tar,
+    write_zip,
+)
+from .betty import PLUGIN_YAML
+from .contents import Contents, plugin_contents
+from .diagnostics import Code, Diagnostic
+from .discover import holds_manifest
+from .manifest import MANIFEST_FILE
+from .outputs import (
+    MANIFEST_JSON,
+    PREVIEW_YAML,
+    SHA256SUMS,
+    ArchiveFormat,
+    Package,
+    TimestampError,
+    build_timestamp,
+    manifest_document,
+    merge_sha256sums,
+    owner_of,
+    preview_document,
+    render_json,
+    render_yaml,
+    report_document,
+    size_human,
+    write_atomic,
+)
+from .validate import PluginReport, detect_format, validate_plugin
+
+FORMATS: Final[tuple[ArchiveFormat, ...]] = ("tar.gz", "zip")
+Status = Literal["success", "success_with_warnings", "failed"]
+Log = Callable[[str, str], None]  # (level "INFO"/"WARNING"/"ERROR", message)
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+RULE: Final = "=" * 60
+
+
+def _quiet(level: str, message: str) -> None:
+    del level, message
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    status: Status
+    report: PluginReport | None = None
+    packages: tuple[Package, ...] = ()
+    report_path: Path | None = None
+    manifest_path: Path | None = None
+    preview_path: Path | None = None
+    checksums_path: Path | None = None
+    build_report: dict[str, Any] | None = None
+    error: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result document of seed 000 (``--json``)."""
+        if self.status == "failed":
+            return {
+                "ok": False,
+                "status": "failed",
+                "error": self.error,
+                "diagnostics": [d.as_dict() for d in self.diagnostics],
+            }
+        first = self.packages[0]
+        return {
+            "ok": self.ok,
+            "status": self.status,
+            "package_path": str(first.path),
+            "report_path": str(self.report_path),
+            "manifest_path": str(self.manifest_path),
+            "preview_path": str(self.preview_path),
+            "checksums_path": str(self.checksums_path),
+            "packages": [{**p.summary(), "path": str(p.path)} for p in self.packages],
+            "build_report": self.build_report,
+            "diagnostics": [d.as_dict() for d in self.diagnostics],
+        }
+
+
+class BuildFailure(Exception):
+    """Stops a build; becomes a ``failed`` result."""
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostics = tuple(diagnostics)
+
+
+def plugin_root(path: Path) -> Path:
+    """A plugin directory, or the directory of a named manifest file."""
+    if path.name in (MANIFEST_FILE, PLUGIN_YAML) and not path.is_dir():
+        return path.parent
+    return path
+
+
+def build_plugin(
+    path: Path,
+    *,
+    formats: Sequence[ArchiveFormat] = ("tar.gz",),
+    output_dir: Path = Path("dist"),
+    log: Log = _quiet,
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> BuildResult:
+    """Validate and package the plugin at ``path`` into ``output_dir``."""
+    env = os.environ if environ is None else environ
+    root = Path(os.path.abspath(plugin_root(path)))
+    named = path.name if root != Path(os.path.abspath(path)) else None
+    out = Path(os.path.abspath(output_dir))
+    try:
+        build = _Build(root, out, tuple(dict.fromkeys(formats)), log, progress, env, named)
+        return build.run()
+    except BuildFailure as failure:
+        log("ERROR", f"❌ Build failed: {failure.message}")
+        return BuildResult("failed", error=failure.message, diagnostics=failure.diagnostics)
+
+
+@dataclass
+class _Build:
+    root: Path
+    out: Path
+    formats: tuple[ArchiveFormat, ...]
+    log: Log
+    progress: Progress | None
+    environ: Mapping[str, str]
+    named: str | None  # the manifest file the caller named, if any
+
+    def info(self, message: str) -> None:
+        self.log("INFO", message)
+
+    def run(self) -> BuildResult:
+        fmt = detect_format(self.root)
+        manifest_path = self.root / (self.named or fmt or MANIFEST_FILE)
+        self.info("🏗️ Starting plugin build...")
+        self.info(f"📄 Plugin: {manifest_path}")
+        self.info(f"📦 Format: {', '.join(self.formats)}")
+        self.info(f"📁 Output: {self.out}")
+        if self.named is not None and not os.path.lexists(manifest_path):
+            raise BuildFailure(f"{self.named} not found: {manifest_path}")
+        if fmt is None or not holds_manifest(self.root):
+            raise BuildFailure(f"no {MANIFEST_FILE} or {PLUGIN_YAML} found in {self.root}")
+        if self.out == self.root:
+            raise BuildFailure(
+                "the output directory is the plugin directory; choose another --output-dir"
+            )
+        timestamp = self.timestamp()
+        report = validate_plugin(self.root, prune=[self.out])
+        contents = self.check(report, manifest_path)
+        self.claim_output_dir(report)
+        packages = self.archives(contents)
+        return self.write_metadata(report, packages, timestamp)
+
+    def timestamp(self) -> str:
+        try:
+            return build_timestamp(self.environ)
+        except TimestampError as exc:
+            raise BuildFailure(str(exc)) from exc
+
+    # -- validation -------------------------------------------------------
+    def check(self, report: PluginReport, manifest_path: Path) -> Contents:
+        if report.format is None or not report.buildable:
+            for d in report.diagnostics:
+                self.log("ERROR" if d.is_error else "WARNING", f"❌ {_describe(d)}")
+            errors = [d for d in report.diagnostics if d.is_error]
+            message = errors[0].message if len(errors) == 1 else f"{len(errors)} validation errors"
+            if report.format == PLUGIN_YAML and errors and errors[0].code == Code.MANIFEST_SYNTAX:
+                message = errors[0].message
+            raise BuildFailure(message, report.diagnostics)
+        self.info(f"✅ Loaded {manifest_path.name} from {manifest_path}")
+        if report.betty is not None:
+            commands = report.betty.commands
+            self.info(f"📝 Validating {len(commands)} command entrypoints...")
+            missing = [d for d in report.diagnostics if d.code == Code.HANDLER_MISSING]
+            for command in commands:
+                if not command.exists:
+                    shown = command.script or "(no handler script)"
+                    self.log("WARNING", f"❌ {command.name}: {shown} (not found)")
+            if missing:
+                self.info(f"⚠️ Found {len(missing)} missing files:")
+                for d in missing:
+                    self.info(f"  - {d.message}")
+        else:
+            self.info(f"📝 Validating {len(report.triggers)} triggers in {report.entry_point}...")
+        for d in report.diagnostics:
+            if not d.is_error:
+                self.log("WARNING", f"⚠️ {_describe(d)}")
+        try:
+            contents = plugin_contents(report, prune=[self.out])
+        except OSError as exc:
+            raise BuildFailure(f"cannot read the plugin directory: {exc}") from exc
+        if report.betty is not None:
+            skill_dirs = {
+                "/".join(m.name.split("/")[1:3])
+                for m in contents.members
+                if m.name.split("/")[1] == "skills" and m.name.count("/") > 2
+            }
+            self.info(f"📦 Gathering files from {len(skill_dirs)} skill directories...")
+            tops = {m.name.split("/")[1] for m in contents.members}
+            if "betty" in tops:
+                self.info("📦 Adding betty/ utility package...")
+            if "registry" in tops:
+                self.info("📦 Adding registry/ files...")
+        else:
+            self.info(f"📦 Gathering files from {self.root}...")
+        self.info(f"📦 Total files to package: {len(contents.members)}")
+        return contents
+
+    def claim_output_dir(self, report: PluginReport) -> None:
+        """Refuse to overwrite another plugin's metadata in a shared output directory."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BuildFailure(
+                f"cannot create the output directory {self.out}: {exc.strerror or exc}"
+            ) from exc
+        owner = owner_of(self.out)
+        if owner is not None and owner[0] != report.name:
+            who = f"plugin {owner[0]!r} {owner[1] or ''}".strip() if owner[0] else "another tool"
+            raise BuildFailure(
+                f"{self.out / MANIFEST_JSON} was written by {who}; build each plugin into its "
+                "own --output-dir (or remove the file)",
+                [Diagnostic(Code.OUTPUT_CONFLICT, f"{MANIFEST_JSON} belongs to {who}")],
+            )
+
+    # -- archives ---------------------------------------------------------
+    def archives(self, contents: Contents) -> tuple[Package, ...]:
+        names = {fmt: self.out / f"{contents.top}.{fmt}" for fmt in self.formats}
+        for fmt in self.formats:
+            self.info(f"🗜️ Creating {fmt} archive: {names[fmt]}")
+        total = sum(m.source.stat().st_size for m in contents.members) if self.progress else 0
+        meter = _Meter(self.progress, total * (2 if "zip" in self.formats else 1))
+        with _Staging(self.out) as staging:
+            tar_path = staging.new(f"{contents.top}.tar")
+            try:
+                with open(tar_path, "wb") as handle:
+                    entries = write_tar(contents.members, handle, on_bytes=meter.add)
+                with ThreadPoolExecutor(max_workers=len(self.formats)) as pool:
+                    jobs = {
+                        fmt: pool.submit(self.compress, fmt, entries, tar_path, staging, meter)
+                        for fmt in self.formats
+                    }
+                    done = {fmt: job.result() for fmt, job in jobs.items()}
+            except ArchiveError as exc:
+                raise BuildFailure(str(exc), [_archive_diagnostic(exc)]) from exc
+            except OSError as exc:
+                raise BuildFailure(f"cannot write the archives: {exc}") from exc
+            packages = []
+            for fmt in self.formats:
+                temp, digests = done[fmt]
+                staging.commit(temp, names[fmt])
+                packages.append(
+                    Package(
+                        fmt, names[fmt], digests.size, digests.md5, digests.sha256, len(entries)
+                    )
+                )
+        self.info("🔐 Calculating checksums...")
+        for package in packages:
+            self.info(f"  MD5: {package.md5}")
+            self.info(f"  SHA256: {package.sha256}")
+        return tuple(packages)
+
+    @staticmethod
+    def compress(
+        fmt: ArchiveFormat,
+        entries: list[Entry],
+        tar_path: Path,
+        staging: _Staging,
+        meter: _Meter,
+    ) -> tuple[Path, Digests]:
+        temp = staging.new(tar_path.name.removesuffix(".tar") + "." + fmt)
+        if fmt == "tar.gz":
+            gzip_file(tar_path, temp)
+            return temp, file_digests(temp)
+        with open(temp, "wb") as handle:
+            writer = HashingWriter(handle)
+            write_zip(entries, tar_path, writer, on_bytes=meter.add)
+        return temp, writer.digests()
+
+    # -- metadata ---------------------------------------------------------
+    def write_metadata(
+        self, report: PluginReport, packages: tuple[Package, ...], timestamp: str
+    ) -> BuildResult:
+        stem = f"{report.name}-{report.version}"
+        paths = {
+            "report": self.out / f"{stem}-build-report.json",
+            "manifest": self.out / MANIFEST_JSON,
+            "preview": self.out / PREVIEW_YAML,
+            "sums": self.out / SHA256SUMS,
+        }
+        build_report = report_document(report, packages, timestamp)
+        try:
+            try:
+                existing: str | None = paths["sums"].read_text(encoding="utf-8")
+            except (FileNotFoundError, UnicodeDecodeError):
+                existing = None
+            sums = merge_sha256sums(existing, packages, self.out)
+            write_atomic(paths["sums"], sums.encode("utf-8"))
+            write_atomic(paths["report"], render_json(build_report))
+            self.info(f"📊 Build report: {paths['report']}")
+            write_atomic(
+                paths["manifest"], render_json(manifest_document(report, packages, timestamp))
+            )
+            self.info(f"📋 Manifest: {paths['manifest']}")
+            write_atomic(paths["preview"], render_yaml(preview_document(report)))
+            self.info(f"📋 Preview file created: {paths['preview']}")
+            self.info(f"🔏 Checksums: {paths['sums']}")
+        except OSError as exc:
+            raise BuildFailure(f"cannot write the build metadata: {exc}") from exc
+        warnings = len(build_report["validation"]["missing_files"])
+        status: Status = "success_with_warnings" if not report.ok else "success"
+        self.summary(report, packages, paths, build_report, warnings)
+        return BuildResult(
+            status,
+            report=report,
+            packages=packages,
+            report_path=paths["report"],
+            manifest_path=paths["manifest"],
+            preview_path=paths["preview"],
+            checksums_path=paths["sums"],
+            build_report=build_report,
+            diagnostics=report.diagnostics,
+        )
+
+    def summary(
+        self,
+        report: PluginReport,
+        packages: tuple[Package, ...],
+        paths: dict[str, Path],
+        build_report: dict[str, Any],
+        warnings: int,
+    ) -> None:
+        validation = build_report["validation"]
+        self.info(RULE)
+        self.info("🎉 BUILD COMPLETE")
+        self.info(RULE)
+        for package in packages:
+            self.info(f"📦 Package: {package.path}")
+        self.info(f"📊 Report: {paths['report']}")
+        self.info(f"📋 Manifest: {paths['manifest']}")
+        self.info(f"👁️ Preview: {paths['preview']}")
+        self.info(f"✅ Commands: {validation['valid_entrypoints']}/{validation['total_commands']}")
+        if warnings or not report.ok:
+            self.info(f"⚠️ Warnings: {max(warnings, 1)}")
+        self.info(f"📏 Size: {', '.join(size_human(p.size_bytes) for p in packages)}")
+        self.info(f"📝 Files: {packages[0].files_count}")
+        self.info(RULE)
+
+
+def _describe(d: Diagnostic) -> str:
+    where = d.path or ""
+    if d.line is not None:
+        where += f":{d.line}"
+    return f"{where}: [{d.code}] {d.message}" if where else f"[{d.code}] {d.message}"
+
+
+def _archive_diagnostic(exc: ArchiveError) -> Diagnostic:
+    from .archive import PathTooLongError
+
+    code = Code.PATH_TOO_LONG if isinstance(exc, PathTooLongError) else Code.READ_ERROR
+    return Diagnostic(code, str(exc), path=exc.path or None)
+
+
+class _Meter:
+    """Thread-safe byte counter feeding the progress callback."""
+
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        if self.callback is None:
+            return
+        with self.lock:
+            self.done += n
+            self.callback(self.done, self.total)
+
+
+class _Staging:
+    """Temp files in the output directory, renamed into place or removed.
+
+    Temp names are hidden (``.name.token.tmp``), so an interrupted or killed
+    build never leaves a partial file under a final name.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.temps: list[Path] = []
+
+    def new(self, name: str) -> Path:
+        temp = self.directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        self.temps.append(temp)
+        return temp
+
+    def commit(self, temp: Path, final: Path) -> None:
+        os.replace(temp, final)
+        self.temps.remove(temp)
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for temp in self.temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+FORMAT_CHOICES: Final[Mapping[str, tuple[ArchiveFormat, ...]]] = {
+    "tar.gz": ("tar.gz",),
+    "zip": ("zip",),
+    "all": FORMATS,
+}
