@@ -665,3 +665,61 @@ def test_executable_files_keep_0755(tmp_path: Path) -> None:
         modes = {i.filename.split("/", 1)[1]: i.external_attr >> 16 for i in archive.infolist()}
     assert modes["chill.py"] == stat.S_IFREG | 0o755
     assert modes["__init__.py"] == stat.S_IFREG | 0o644
+
+
+def _stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with stderr on a pseudo-terminal; return what it printed there."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plugin_build", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait()
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_large_builds_show_progress_on_a_terminal_but_not_in_ci(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (plugin / "blob.bin").write_bytes(os.urandom(48 << 20))
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    args = ["build", str(plugin), "--format", "all", "--output-dir", str(tmp_path / "a")]
+    shown = _stderr_on_a_terminal(args, env)
+    assert "\r🗜️" in shown
+    assert "INFO: 🎉 BUILD COMPLETE" in shown
+    args[-1] = str(tmp_path / "b")
+    assert "\r🗜️" not in _stderr_on_a_terminal(args, {**env, "CI": "true"})
+    args[-1] = str(tmp_path / "c")
+    assert "\r🗜️" not in _stderr_on_a_terminal([*args, "--json"], env)
+
+
+def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = cli("verify", str(tmp_path / "nope"))
+    assert missing.returncode == 2
+    assert "no such directory" in missing.stderr
+    assert cli("verify", str(tmp_path), "--source", str(tmp_path / "nope")).returncode == 2
+
+
+def test_verify_json(tmp_path: Path) -> None:
+    assert build_plugin(EXAMPLES / "wind-chill", output_dir=tmp_path).ok
+    result = cli("verify", str(tmp_path), "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert document["ok"] is True
+    assert document["archives"] == ["wind-chill-1.2.0.tar.gz"]
+    assert document["diagnostics"] == []

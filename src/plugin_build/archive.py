@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
-import stat
 import struct
 import zlib
 from collections.abc import Callable, Sequence
@@ -21,8 +21,29 @@ from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 import cramjam
 
+from .fileio import CHUNK, Digests, NotRegularFileError, file_digests, open_regular
+
 if TYPE_CHECKING:
     from typing_extensions import Buffer
+
+# CHUNK, Digests and file_digests live in fileio; build.py and the tests import them from here.
+__all__ = [
+    "ARCHIVE_PATH_LIMIT",
+    "CHUNK",
+    "ZIP_ENTRY_LIMIT",
+    "ZIP_SIZE_LIMIT",
+    "ArchiveError",
+    "Digests",
+    "Entry",
+    "HashingWriter",
+    "Member",
+    "PathTooLongError",
+    "Writable",
+    "file_digests",
+    "gzip_file",
+    "write_tar",
+    "write_zip",
+]
 
 ARCHIVE_PATH_LIMIT: Final = 255  # bytes; the SDK refuses longer archive paths
 
@@ -75,20 +96,12 @@ class Entry:
     offset: int  # byte offset of the member's data inside the uncompressed tar
 
 
-@dataclass(frozen=True)
-class Digests:
-    md5: str
-    sha256: str
-    size: int
-
-
 class Writable(Protocol):
     """What the writers need of `out`: a sequential binary sink (a file or a HashingWriter)."""
 
     def write(self, data: Buffer, /) -> object: ...
 
 
-CHUNK: Final = 1 << 20  # read/compress granularity; also the zip streaming threshold
 _BLOCK: Final = 512
 
 # --- tar headers: a port of tar-rs 0.4 (header.rs, builder.rs) ----------------------------
@@ -246,23 +259,15 @@ def _check_names(members: Sequence[Member]) -> None:
             raise ArchiveError(f"{member.name} is not a plain relative archive path", member.name)
 
 
-_OPEN_FLAGS: Final = (
-    os.O_RDONLY
-    # Never follow a file that became a symlink, never block on one that became a FIFO.
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
-
-
-def _open_source(source: Path) -> tuple[int, int]:
-    """Open a source that must still be a regular file: (fd, size)."""
+def _open_source(source: Path) -> tuple[io.FileIO, int]:
+    """Open a source that must still be a regular file, never following a link it
+    became: (unbuffered file, size)."""
     try:
         if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
             raise OSError(errno.ELOOP, "symbolic link")
-        fd = os.open(source, _OPEN_FLAGS)
+        file = open_regular(source, follow=False, buffered=False)
+    except NotRegularFileError:
+        raise ArchiveError(f"{source} is no longer a regular file", str(source)) from None
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW reports for a link
             raise ArchiveError(
@@ -270,15 +275,10 @@ def _open_source(source: Path) -> tuple[int, int]:
             ) from None
         raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}", str(source)) from None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ArchiveError(f"{source} is no longer a regular file", str(source))
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)  # only needed to open safely; reads should block
+        return file, os.fstat(file.fileno()).st_size
     except BaseException:
-        os.close(fd)
+        file.close()
         raise
-    return fd, st.st_size
 
 
 def write_tar(
@@ -295,8 +295,8 @@ def write_tar(
     buffer = bytearray(CHUNK)
     view = memoryview(buffer)
     for member in members:
-        fd, size = _open_source(member.source)
-        with open(fd, "rb", buffering=0, closefd=True) as source:
+        source, size = _open_source(member.source)
+        with source:
             header = _header_blocks(member.name, 0o755 if member.executable else 0o644, size)
             out.write(header)
             offset += len(header)
@@ -507,14 +507,3 @@ class HashingWriter:
 
     def digests(self) -> Digests:
         return Digests(self.md5, self.sha256, self._size)
-
-
-def file_digests(path: Path) -> Digests:
-    """md5, sha256 and size of a file, read in 1 MiB chunks."""
-    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
-            size += len(chunk)
-    return Digests(md5.hexdigest(), sha256.hexdigest(), size)

@@ -190,8 +190,6 @@ class _Build:
                 self.log("ERROR" if d.is_error else "WARNING", f"❌ {_describe(d)}")
             errors = [d for d in report.diagnostics if d.is_error]
             message = errors[0].message if len(errors) == 1 else f"{len(errors)} validation errors"
-            if report.format == PLUGIN_YAML and errors and errors[0].code == Code.MANIFEST_SYNTAX:
-                message = errors[0].message
             raise BuildFailure(message, report.diagnostics)
         self.info(f"✅ Loaded {manifest_path.name} from {manifest_path}")
         if report.betty is not None:
@@ -254,7 +252,7 @@ class _Build:
         names = {fmt: self.out / f"{contents.top}.{fmt}" for fmt in self.formats}
         for fmt in self.formats:
             self.info(f"🗜️ Creating {fmt} archive: {names[fmt]}")
-        total = sum(m.source.stat().st_size for m in contents.members) if self.progress else 0
+        total = sum(f.size for f in contents.selection.files)
         meter = _Meter(self.progress, total * (2 if "zip" in self.formats else 1))
         with _Staging(self.out) as staging:
             tar_path = staging.new(f"{contents.top}.tar")

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from .validate import PluginReport
+if TYPE_CHECKING:  # verify imports this module and must not load the validator to do so
+    from .validate import PluginReport
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,7 +32,8 @@ ArchiveFormat = Literal["tar.gz", "zip"]
 MANIFEST_JSON: Final = "manifest.json"
 PREVIEW_YAML: Final = "plugin.preview.yaml"
 SHA256SUMS: Final = "SHA256SUMS"
-_SUMS_LINE: Final = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
+# One line of SHA256SUMS, in sha256sum's text ("  ") or binary (" *") form.
+SHA256SUMS_LINE: Final = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,7 @@ def merge_sha256sums(existing: str | None, packages: Iterable[Package], director
     ours = {p.filename: p.sha256 for p in packages}
     lines: dict[str, str] = {}
     for raw in (existing or "").splitlines():
-        match = _SUMS_LINE.fullmatch(raw.strip())
+        match = SHA256SUMS_LINE.fullmatch(raw.strip())
         if match is None:
             continue
         digest, name = match.group(1).lower(), match.group(2)

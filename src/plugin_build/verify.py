@@ -10,44 +10,32 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import gzip
-import hashlib
-import io
 import json
 import os
 import re
 import stat
-import struct
-import tarfile
-import zipfile
-import zlib
-from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from .diagnostics import Code, Diagnostic, Severity, has_errors, render_field
+from .fileio import CHUNK, Digests, file_digests, open_regular, sha256_stream
+from .outputs import MANIFEST_JSON, SHA256SUMS, SHA256SUMS_LINE
+from .readback import KIND_NAMES, UNREADABLE, tar_entries, zip_entries
 
 if TYPE_CHECKING:
     from .archive import Member
     from .contents import Contents
 
-__all__ = ["CHECKSUMS_FILE", "MANIFEST_JSON", "VerifyResult", "verify_outputs"]
+__all__ = ["VerifyResult", "verify_outputs"]
 
-CHECKSUMS_FILE: Final = "SHA256SUMS"
-MANIFEST_JSON: Final = "manifest.json"
-
-_CHUNK: Final = 1 << 20
 _SUFFIXES: Final = (".tar.gz", ".zip")
 _REBUILD: Final = "rebuild it with plugin-build build"
-_LINE: Final = re.compile(r"([0-9A-Fa-f]{64}) [ *](.+)")  # sha256sum's text and binary forms
 _MAX_LINE: Final = 4096  # a checksum line is ~100 bytes; longer is not one
 _MAX_MALFORMED: Final = 10  # then one summary, so a binary file does not flood the output
 _MAX_MANIFEST: Final = 16 << 20  # manifest.json is small metadata, parsed whole
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
 _SPECIAL_BITS: Final = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
-_END_OF_TAR: Final = 1024  # two zero blocks close a tar
-_TAIL_KEEP: Final = 64 << 10  # well above tarfile's read-ahead (one 10 KiB record)
 
 
 @dataclass(frozen=True)
@@ -68,7 +56,7 @@ class _Listed:
     """A file named by SHA256SUMS or manifest.json, with what that file claims about it."""
 
     name: str
-    file: str  # CHECKSUMS_FILE or MANIFEST_JSON
+    file: str  # SHA256SUMS or MANIFEST_JSON
     where: str  # "SHA256SUMS line 3", "manifest.json packages[0]"
     sha256: str | None
     md5: str | None = None
@@ -79,28 +67,6 @@ class _Listed:
 class _Manifest:
     top: str | None  # "{name}-{version}" when both are strings
     packages: tuple[_Listed, ...]
-
-
-@dataclass(frozen=True)
-class _Digest:
-    size: int
-    md5: str
-    sha256: str
-
-
-_Kind = Literal["file", "directory", "symlink", "hardlink", "device", "fifo", "other"]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    name: str
-    kind: _Kind
-    mode: int | None  # permission bits; None for a zip entry without unix attributes
-    stream: IO[bytes] | None  # the member's bytes, regular files only; read before the next
-
-
-class _Damaged(Exception):
-    """An archive that the standard library reads without complaint but is not whole."""
 
 
 def verify_outputs(directory: Path, *, source: Path | None = None) -> VerifyResult:
@@ -121,7 +87,7 @@ class _Run:
         self.directory = directory
         self.diagnostics: list[Diagnostic] = []
         self.archives: list[str] = []
-        self.digests: dict[str, _Digest | OSError] = {}
+        self.digests: dict[str, Digests | OSError] = {}
         self.source_hashes: dict[Path, str | None] = {}
 
     def add(
@@ -151,7 +117,7 @@ class _Run:
         if sums is None and manifest is None:
             self.add(
                 Code.CHECKSUM_MISSING,
-                f"nothing to verify in {self.directory}: neither {CHECKSUMS_FILE} nor "
+                f"nothing to verify in {self.directory}: neither {SHA256SUMS} nor "
                 f"{MANIFEST_JSON} exists; run plugin-build build, which writes both",
             )
             return
@@ -163,8 +129,8 @@ class _Run:
                     self.add(
                         Code.CHECKSUM_MISSING,
                         f"{package.name} is listed in {MANIFEST_JSON} but has no line in "
-                        f"{CHECKSUMS_FILE}; rebuild the plugin with plugin-build build",
-                        path=CHECKSUMS_FILE,
+                        f"{SHA256SUMS}; rebuild the plugin with plugin-build build",
+                        path=SHA256SUMS,
                     )
         contents = self.source_contents(source) if source is not None else None
         manifest_names = {p.name for p in manifest.packages} if manifest else set()
@@ -188,7 +154,7 @@ class _Run:
         ):
             self.add(
                 Code.CHECKSUM_MISSING,
-                f"no archive of {contents.top} is listed in {CHECKSUMS_FILE} or {MANIFEST_JSON}; "
+                f"no archive of {contents.top} is listed in {SHA256SUMS} or {MANIFEST_JSON}; "
                 f"build {source} into {self.directory} with plugin-build build",
             )
 
@@ -196,18 +162,18 @@ class _Run:
 
     def read_checksums(self) -> list[_Listed] | None:
         """The lines of SHA256SUMS, or None when there is no such file."""
-        path = self.directory / CHECKSUMS_FILE
+        path = self.directory / SHA256SUMS
         if not os.path.lexists(path):
             return None
         entries: list[_Listed] = []
         malformed = 0
         try:
-            with _open_regular(path) as f:
+            with open_regular(path) as f:
                 number = 0
                 while raw := f.readline(_MAX_LINE + 1):
                     number += 1
                     if len(raw) > _MAX_LINE and not raw.endswith(b"\n"):
-                        while (rest := f.readline(_CHUNK)) and not rest.endswith(b"\n"):
+                        while (rest := f.readline(CHUNK)) and not rest.endswith(b"\n"):
                             pass  # skip the rest of an overlong line
                     problem, entry = _parse_line(raw, number, too_long=len(raw) > _MAX_LINE)
                     if entry is not None:
@@ -215,26 +181,26 @@ class _Run:
                     elif problem is not None:
                         malformed += 1
                         if malformed <= _MAX_MALFORMED:
-                            self.add(Code.READ_ERROR, problem, path=CHECKSUMS_FILE, line=number)
+                            self.add(Code.READ_ERROR, problem, path=SHA256SUMS, line=number)
         except OSError as exc:
             self.add(
                 Code.READ_ERROR,
-                f"cannot read {CHECKSUMS_FILE}: {_reason(exc)}; make it a readable file",
-                path=CHECKSUMS_FILE,
+                f"cannot read {SHA256SUMS}: {_reason(exc)}; make it a readable file",
+                path=SHA256SUMS,
             )
             return entries
         if malformed > _MAX_MALFORMED:
             self.add(
                 Code.READ_ERROR,
-                f"{CHECKSUMS_FILE} has {malformed - _MAX_MALFORMED} more malformed lines; "
+                f"{SHA256SUMS} has {malformed - _MAX_MALFORMED} more malformed lines; "
                 "regenerate it with plugin-build build",
-                path=CHECKSUMS_FILE,
+                path=SHA256SUMS,
             )
         if not entries and not malformed:
             self.add(
                 Code.CHECKSUM_MISSING,
-                f"{CHECKSUMS_FILE} lists no files; regenerate it with plugin-build build",
-                path=CHECKSUMS_FILE,
+                f"{SHA256SUMS} lists no files; regenerate it with plugin-build build",
+                path=SHA256SUMS,
             )
         return entries
 
@@ -245,7 +211,7 @@ class _Run:
             return None
         empty = _Manifest(None, ())
         try:
-            with _open_regular(path) as f:
+            with open_regular(path) as f:
                 raw = f.read(_MAX_MANIFEST + 1)
         except OSError as exc:
             self.add(
@@ -386,11 +352,11 @@ class _Run:
                 )
         return True
 
-    def digest(self, name: str) -> _Digest | OSError:
+    def digest(self, name: str) -> Digests | OSError:
         cached = self.digests.get(name)
         if cached is None:
             try:
-                cached = _hash_file(self.directory / name)
+                cached = file_digests(self.directory / name)
             except OSError as exc:
                 cached = exc
             self.digests[name] = cached
@@ -419,7 +385,7 @@ class _Run:
                 path=name,
             )
 
-        entries = _tar_entries(path) if name.endswith(".tar.gz") else _zip_entries(path)
+        entries = tar_entries(path) if name.endswith(".tar.gz") else zip_entries(path)
         try:
             for entry in entries:
                 member = entry.name
@@ -439,10 +405,10 @@ class _Run:
                     )
                     continue
                 if entry.kind != "file" or entry.stream is None:
-                    unsafe(member, f"is a {_KIND_NAMES[entry.kind]}, not a regular file")
+                    unsafe(member, f"is a {KIND_NAMES[entry.kind]}, not a regular file")
                     continue
                 # Read every regular member through: zipfile checks each CRC only at the end.
-                sha256 = _hash_stream(entry.stream)
+                sha256 = sha256_stream(entry.stream)
                 mode = entry.mode
                 if mode is not None and mode & _SPECIAL_BITS:
                     unsafe(member, f"has mode {mode:04o}, with setuid, setgid or sticky bits")
@@ -477,7 +443,7 @@ class _Run:
             else:  # gzip.BadGzipFile and friends
                 self.unreadable(name, exc)
             return
-        except _UNREADABLE as exc:
+        except UNREADABLE as exc:
             self.unreadable(name, exc)
             return
         finally:
@@ -526,8 +492,8 @@ class _Run:
     def source_sha256(self, member: Member) -> str | None:
         if member.source not in self.source_hashes:
             try:
-                with _open_regular(member.source, follow=False) as f:
-                    self.source_hashes[member.source] = _hash_stream(f)
+                with open_regular(member.source, follow=False) as f:
+                    self.source_hashes[member.source] = sha256_stream(f)
             except OSError as exc:
                 self.add(
                     Code.READ_ERROR,
@@ -537,129 +503,6 @@ class _Run:
                 )
                 self.source_hashes[member.source] = None
         return self.source_hashes[member.source]
-
-
-# -- archive readers ---------------------------------------------------------
-
-_UNREADABLE: Final = (
-    tarfile.TarError,
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    struct.error,
-    EOFError,  # a gzip stream cut short
-    ValueError,  # includes undecodable names
-    RuntimeError,  # encrypted or unsupported zip members, runaway recursion
-    _Damaged,
-)
-_KIND_NAMES: Final[dict[_Kind, str]] = {
-    "file": "regular file",
-    "directory": "directory",
-    "symlink": "symbolic link",
-    "hardlink": "hard link",
-    "device": "device file",
-    "fifo": "FIFO",
-    "other": "special entry",
-}
-
-
-class _Tail(io.RawIOBase):
-    """gzip's output as tarfile reads it, keeping the last bytes handed over.
-
-    tarfile ends quietly at the first block that is not a valid header, so a
-    damaged header would silently hide the rest. The kept tail lets the reader
-    check that the block tarfile stopped at, and all after it, are zero padding.
-    """
-
-    def __init__(self, inner: gzip.GzipFile) -> None:
-        super().__init__()
-        self.inner = inner
-        self.position = 0
-        self.kept = bytearray()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self.inner.read(size)
-        self.position += len(data)
-        self.kept += data
-        if len(self.kept) > 2 * _TAIL_KEEP:
-            del self.kept[:-_TAIL_KEEP]
-        return data
-
-
-def _tar_entries(path: Path) -> Generator[_Entry, None, None]:
-    with _open_regular(path) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-        tail = _Tail(gz)
-        with tarfile.open(fileobj=tail, mode="r|") as tar:
-            for info in tar:
-                kind = _tar_kind(info)
-                stream = tar.extractfile(info) if kind == "file" else None
-                yield _Entry(info.name, kind, stat.S_IMODE(info.mode), stream)
-            end = tar.offset  # where the block that ended the listing starts
-        start = len(tail.kept) - (tail.position - end)
-        if start < 0:
-            raise _Damaged("cannot inspect the end of the archive")
-        rest = bytes(tail.kept[start:])
-        padding = 0
-        # Reading gz to its end also makes gzip check its CRC and length.
-        while rest:
-            if rest.count(0) != len(rest):
-                raise _Damaged("a damaged header or data after the end-of-archive marker")
-            padding += len(rest)
-            rest = gz.read(_CHUNK)
-        if padding < _END_OF_TAR:
-            raise _Damaged("it ends without the end-of-archive marker")
-
-
-def _tar_kind(info: tarfile.TarInfo) -> _Kind:
-    if info.isreg():
-        return "file"
-    if info.isdir():
-        return "directory"
-    if info.issym():
-        return "symlink"
-    if info.islnk():
-        return "hardlink"
-    if info.ischr() or info.isblk():
-        return "device"
-    if info.isfifo():
-        return "fifo"
-    return "other"
-
-
-def _zip_entries(path: Path) -> Generator[_Entry, None, None]:
-    with _open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-        for info in archive.infolist():
-            unix = info.external_attr >> 16
-            kind = _zip_kind(info, stat.S_IFMT(unix))
-            mode = stat.S_IMODE(unix) if unix else None
-            if kind != "file":
-                yield _Entry(info.filename, kind, mode, None)
-                continue
-            # Only what the build writes; other methods would bring their own errors.
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise _Damaged(
-                    f"member {info.filename} uses compression method {info.compress_type}, "
-                    "not stored or deflate"
-                )
-            with archive.open(info) as stream:
-                yield _Entry(info.filename, kind, mode, stream)
-
-
-def _zip_kind(info: zipfile.ZipInfo, file_type: int) -> _Kind:
-    if info.filename.endswith("/") or file_type == stat.S_IFDIR:
-        return "directory"
-    if file_type in (0, stat.S_IFREG):  # 0: written without unix attributes
-        return "file"
-    if file_type == stat.S_IFLNK:
-        return "symlink"
-    if file_type in (stat.S_IFCHR, stat.S_IFBLK):
-        return "device"
-    if file_type == stat.S_IFIFO:
-        return "fifo"
-    return "other"
 
 
 def _member_name_problem(name: str, top: str, directory: bool) -> str | None:
@@ -680,31 +523,31 @@ def _parse_line(raw: bytes, number: int, *, too_long: bool) -> tuple[str | None,
     """One SHA256SUMS line: (problem, None), (None, entry), or (None, None) if blank."""
     fix = "use '<sha256>  <file name>', as plugin-build build writes"
     if too_long:
-        return f"{CHECKSUMS_FILE} line {number} is too long to be a checksum line; {fix}", None
+        return f"{SHA256SUMS} line {number} is too long to be a checksum line; {fix}", None
     text_bytes = raw.removesuffix(b"\n")
     if not text_bytes.strip():
         return None, None
     if text_bytes.endswith(b"\r"):
         return (
-            f"{CHECKSUMS_FILE} line {number} ends with a carriage return; "
+            f"{SHA256SUMS} line {number} ends with a carriage return; "
             "write the file with LF line endings",
             None,
         )
     try:
         text = text_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        return f"{CHECKSUMS_FILE} line {number} is not UTF-8 text; {fix}", None
-    match = _LINE.fullmatch(text)
+        return f"{SHA256SUMS} line {number} is not UTF-8 text; {fix}", None
+    match = SHA256SUMS_LINE.fullmatch(text)
     if match is None:
-        return f"{CHECKSUMS_FILE} line {number} is not a checksum line; {fix}", None
+        return f"{SHA256SUMS} line {number} is not a checksum line; {fix}", None
     sha256, name = match.group(1).lower(), match.group(2)
     if _unsafe_file_name(name):
         return (
-            f"{CHECKSUMS_FILE} line {number} names {name!r}, which is not a bare file name "
+            f"{SHA256SUMS} line {number} names {name!r}, which is not a bare file name "
             "in this directory; list bare file names only",
             None,
         )
-    return None, _Listed(name, CHECKSUMS_FILE, f"{CHECKSUMS_FILE} line {number}", sha256)
+    return None, _Listed(name, SHA256SUMS, f"{SHA256SUMS} line {number}", sha256)
 
 
 def _unsafe_file_name(name: str) -> bool:
@@ -734,38 +577,6 @@ def _strip_suffix(name: str) -> str:
 
 def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in text)
-
-
-def _open_regular(path: Path, *, follow: bool = True) -> IO[bytes]:
-    """Open a regular file for reading; never block on a FIFO or read a device."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    if not follow:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _hash_stream(stream: IO[bytes]) -> str:
-    sha256 = hashlib.sha256()
-    while chunk := stream.read(_CHUNK):
-        sha256.update(chunk)
-    return sha256.hexdigest()
-
-
-def _hash_file(path: Path) -> _Digest:
-    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
-    with _open_regular(path) as f:
-        while chunk := f.read(_CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
-            size += len(chunk)
-    return _Digest(size, md5.hexdigest(), sha256.hexdigest())
 
 
 def _reason(exc: OSError) -> str:
