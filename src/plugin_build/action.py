@@ -1,0 +1,354 @@
+"""The GitHub Action's Python side: env inputs → build → outputs, annotations, summary.
+
+``action.yml`` only installs plugin-build and runs ``python -m plugin_build.action
+build`` (and ``release`` for a release step); every rule lives here and in the
+core. Inputs arrive as ``PLUGIN_BUILD_*`` environment variables set from
+``env:`` in ``action.yml``, never interpolated into a script.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from .build import FORMAT_CHOICES, FORMATS, BuildResult, build_plugin
+from .discover import find_plugin_root, holds_manifest
+from .outputs import SHA256SUMS, ArchiveFormat, Package, size_human, write_atomic
+from .validate import MANIFEST_NAMES
+
+ANNOTATION_CAP: Final = 10  # per severity per step; the rest are in the job summary
+# GitHub keeps only these characters in release asset names; anything else
+# (the '+' of SemVer build metadata) would be renamed behind our back.
+_ASSET_SAFE: Final = re.compile(r"[A-Za-z0-9._-]+")
+_ARTIFACT_UNSAFE: Final = re.compile(r'["<>|*?\\/:\r\n]')
+
+
+class InputError(Exception):
+    """An action input that cannot be used; fails the step with its message."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    paths: tuple[str, ...]
+    formats: tuple[ArchiveFormat, ...]
+    output_dir: Path
+    upload: bool
+    artifact_name: str
+    release_tag: str
+
+
+def read_inputs(environ: Mapping[str, str]) -> Inputs:
+    def get(name: str, default: str = "") -> str:
+        return environ.get(f"PLUGIN_BUILD_{name}", default).strip()
+
+    paths = tuple(line.strip() for line in get("PATH", ".").splitlines() if line.strip())
+    formats: list[ArchiveFormat] = []
+    for word in get("FORMATS", "tar.gz zip").replace(",", " ").split():
+        chosen = FORMAT_CHOICES.get(word)
+        if chosen is None:
+            raise InputError(f"formats: unsupported format {word!r}; use tar.gz and/or zip")
+        formats.extend(chosen)
+    if not formats:
+        raise InputError("formats: name at least one of tar.gz, zip")
+    upload = get("UPLOAD", "true").lower()
+    if upload not in ("true", "false"):
+        raise InputError(f"upload: expected 'true' or 'false', not {upload!r}")
+    return Inputs(
+        paths=paths or (".",),
+        formats=tuple(f for f in FORMATS if f in formats),
+        output_dir=Path(get("OUTPUT_DIR", "dist") or "dist"),
+        upload=upload == "true",
+        artifact_name=get("ARTIFACT_NAME", "{name}-{version}") or "{name}-{version}",
+        release_tag=get("RELEASE_TAG"),
+    )
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+def resolve_plugins(patterns: Sequence[str], workspace: Path) -> list[Path]:
+    """Each line a plugin directory (or its manifest) or a glob; each plugin once.
+
+    A line that names no plugin fails loudly: a typo must not build nothing.
+    """
+    roots: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, root_dir=workspace, recursive=True))
+        found = []
+        for match in matches or ([pattern] if not _is_glob(pattern) else []):
+            candidate = workspace / match
+            if candidate.is_dir() and holds_manifest(candidate):
+                found.append(candidate)
+            elif candidate.name in MANIFEST_NAMES and candidate.is_file():
+                found.append(candidate.parent)
+            elif not _is_glob(pattern) and candidate.exists():
+                root = find_plugin_root(candidate, stop=workspace)
+                if root is not None:
+                    found.append(root)
+        if not found:
+            raise InputError(
+                f"path: {pattern!r} matched no plugin (no directory holding manifest.toml or "
+                "plugin.yaml); check the path input"
+            )
+        roots.extend(Path(os.path.normpath(r)) for r in found)
+    return list(dict.fromkeys(roots))
+
+
+@dataclass
+class ActionRun:
+    """What one action step built, for outputs, annotations and the summary."""
+
+    workspace: Path
+    inputs: Inputs
+    results: list[tuple[Path, BuildResult]] = field(default_factory=list)
+    checksums: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for _, result in self.results)
+
+    @property
+    def packages(self) -> list[Package]:
+        return [p for _, result in self.results for p in result.packages]
+
+    def shown(self, path: Path) -> str:
+        """A path as later steps use it: relative to the workspace when inside."""
+        try:
+            return Path(os.path.relpath(path, self.workspace)).as_posix()
+        except ValueError:  # another drive
+            return str(path)
+
+
+def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> ActionRun:
+    roots = resolve_plugins(inputs.paths, workspace)
+    out = inputs.output_dir if inputs.output_dir.is_absolute() else workspace / inputs.output_dir
+    run = ActionRun(workspace, inputs)
+    for root in roots:
+        # One plugin builds into the output directory itself; several into one
+        # directory each, since a directory holds one plugin's manifest.json.
+        target = out if len(roots) == 1 else out / root.name
+        result = build_plugin(root, formats=inputs.formats, output_dir=target, environ=environ)
+        run.results.append((root, result))
+    if len(roots) > 1 and run.packages:
+        lines = [
+            f"{p.sha256}  {Path(os.path.relpath(p.path, out)).as_posix()}\n" for p in run.packages
+        ]
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / SHA256SUMS, "".join(sorted(lines, key=lambda x: x[66:])).encode())
+        run.checksums = out / SHA256SUMS
+    elif run.packages:
+        run.checksums = run.packages[0].path.parent / SHA256SUMS
+    return run
+
+
+def artifact_name(template: str, results: Sequence[tuple[Path, BuildResult]]) -> str:
+    """The template rendered per plugin (``{name}``, ``{version}``), joined for several."""
+    names = []
+    for _, result in results:
+        report = result.report
+        name = (report.name if report else None) or ""
+        version = (report.version if report else None) or ""
+        names.append(template.replace("{name}", name).replace("{version}", version))
+    name = "_".join(dict.fromkeys(names)) or "plugin-build"
+    return _ARTIFACT_UNSAFE.sub("-", name)
+
+
+# -- outputs, annotations, summary -----------------------------------------------------
+
+
+def outputs(run: ActionRun) -> dict[str, str]:
+    packages = [
+        {
+            "path": run.shown(p.path),
+            "format": p.format,
+            "sha256": p.sha256,
+            "md5": p.md5,
+            "size_bytes": p.size_bytes,
+        }
+        for p in run.packages
+    ]
+    manifests = [run.shown(r.manifest_path) for _, r in run.results if r.manifest_path]
+    uploads = [run.shown(p.path) for p in run.packages]
+    uploads += [run.shown(r.checksums_path) for _, r in run.results if r.checksums_path]
+    uploads += manifests
+    if run.checksums is not None and run.shown(run.checksums) not in uploads:
+        uploads.append(run.shown(run.checksums))
+    return {
+        "ok": "true" if run.ok else "false",
+        "packages": json.dumps(packages),
+        "checksums-file": run.shown(run.checksums) if run.checksums else "",
+        "manifest": "\n".join(manifests),
+        "artifact-name": artifact_name(run.inputs.artifact_name, run.results),
+        "artifact-paths": "\n".join(dict.fromkeys(uploads)),
+    }
+
+
+def annotate(run: ActionRun) -> None:
+    """Workflow commands for every diagnostic, capped per severity."""
+    from actions_toolkit import core
+
+    counts = {"error": 0, "warning": 0}
+    for root, result in run.results:
+        for d in result.diagnostics:
+            counts[d.severity] += 1
+            if counts[d.severity] > ANNOTATION_CAP:
+                continue
+            file = root / (d.path or _manifest_name(root))
+            properties: dict[str, Any] = {"file": run.shown(file), "title": d.code}
+            if d.line is not None:
+                properties["start_line"] = d.line
+                if d.column is not None:
+                    properties["start_column"] = d.column
+            emit = core.error if d.is_error else core.warning
+            emit(d.message, **properties)
+        if not result.diagnostics and result.error:
+            core.error(result.error, title="plugin-build", file=run.shown(root))
+    for severity, count in counts.items():
+        if count > ANNOTATION_CAP:
+            core.notice(
+                f"{count - ANNOTATION_CAP} more {severity}s are listed in the job summary",
+                title="plugin-build",
+            )
+
+
+def _manifest_name(root: Path) -> str:
+    return next((name for name in MANIFEST_NAMES if (root / name).exists()), MANIFEST_NAMES[0])
+
+
+def summary(run: ActionRun) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: what was built, or what is wrong."""
+    out = ["## plugin-build", ""]
+    if run.packages:
+        out += ["| plugin | version | format | size | SHA-256 |", "|---|---|---|---|---|"]
+        for _, result in run.results:
+            for p in result.packages:
+                name = result.report.name if result.report else "?"
+                version = result.report.version if result.report else "?"
+                out.append(
+                    f"| {name} | {version} | {p.format} | {size_human(p.size_bytes)} | "
+                    f"`{p.sha256}` |"
+                )
+        out.append("")
+    problems = [(root, d) for root, r in run.results for d in r.diagnostics]
+    failures = [(root, r.error) for root, r in run.results if r.status == "failed"]
+    if problems:
+        out += ["| file | severity | code | message |", "|---|---|---|---|"]
+        for root, d in problems:
+            where = run.shown(root / (d.path or _manifest_name(root)))
+            if d.line is not None:
+                where += f":{d.line}"
+            message = d.message.replace("|", "\\|")
+            out.append(f"| `{where}` | {d.severity} | `{d.code}` | {message} |")
+        out.append("")
+    for root, error in failures:
+        out.append(f"**{run.shown(root)}: build failed** — {error}")
+    if run.ok:
+        out.append(f"All {len(run.results)} plugin(s) validated and built.")
+    return "\n".join(out) + "\n"
+
+
+def _write_outputs(values: Mapping[str, str]) -> None:
+    from actions_toolkit import core
+
+    for name, value in values.items():
+        core.set_output(name, value)
+
+
+def _append_summary(text: str, environ: Mapping[str, str]) -> None:
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+# -- the release step ------------------------------------------------------------------
+
+
+def release_assets(
+    packages: Sequence[Mapping[str, Any]], workspace: Path, staging: Path
+) -> list[Path]:
+    """The files to attach, under names GitHub keeps as they are, plus their SHA256SUMS.
+
+    An archive whose name GitHub would rewrite (``+`` from SemVer build
+    metadata) is attached under a safe name (``+`` → ``_``), and the attached
+    SHA256SUMS lists the names as uploaded, so it verifies what people download.
+    """
+    staging.mkdir(parents=True, exist_ok=True)
+    assets: list[Path] = []
+    lines = []
+    for package in packages:
+        source = workspace / str(package["path"])
+        name = source.name
+        if not _ASSET_SAFE.fullmatch(name):
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+        target = staging / name
+        if target in assets:
+            raise InputError(f"two archives would be attached as {name}; rename a plugin")
+        shutil.copyfile(source, target)
+        assets.append(target)
+        lines.append(f"{package['sha256']}  {name}\n")
+    sums = staging / SHA256SUMS
+    sums.write_text("".join(sorted(lines, key=lambda x: x[66:])), encoding="utf-8")
+    return [*assets, sums]
+
+
+def run_release(environ: Mapping[str, str], workspace: Path) -> int:
+    tag = environ.get("PLUGIN_BUILD_RELEASE_TAG", "").strip()
+    packages = json.loads(environ.get("PLUGIN_BUILD_PACKAGES", "[]") or "[]")
+    if not tag or not packages:
+        print("plugin-build: nothing to attach to a release")
+        return 0
+    staging = Path(environ.get("RUNNER_TEMP", workspace)) / "plugin-build-release"
+    assets = release_assets(packages, workspace, staging)
+    gh = shutil.which("gh")
+    if gh is None:
+        raise InputError("release-tag is set but the GitHub CLI (gh) is not on PATH")
+    command = [gh, "release", "upload", tag, *map(str, assets), "--clobber"]
+    print(f"plugin-build: attaching {', '.join(a.name for a in assets)} to release {tag}")
+    return subprocess.run(command, check=False).returncode
+
+
+# -- entry point -----------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from actions_toolkit import core
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    environ = os.environ
+    workspace = Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    try:
+        if args == ["release"]:
+            return run_release(environ, workspace)
+        if args != ["build"]:
+            raise InputError("usage: python -m plugin_build.action build|release")
+        inputs = read_inputs(environ)
+        run = run_build(inputs, workspace, environ)
+    except InputError as exc:
+        core.error(str(exc), title="plugin-build")
+        _append_summary(f"## plugin-build\n\n**{exc}**\n", environ)
+        return 1
+    values = outputs(run)
+    _write_outputs(values)
+    annotate(run)
+    _append_summary(summary(run), environ)
+    for _, result in run.results:
+        for p in result.packages:
+            print(f"plugin-build: {run.shown(p.path)}  sha256 {p.sha256}")
+    return 0 if run.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
