@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -150,6 +149,8 @@ def test_version_flag() -> None:
 
 def _run_in_pty(args: list[str], env: dict[str, str]) -> str:
     """Run the CLI with stdout on a pseudo-terminal and return what it printed."""
+    import pty
+
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "plugin_build", *args], stdout=follower, stderr=follower, env=env

@@ -156,10 +156,12 @@ def artifact_name(template: str, results: Sequence[tuple[Path, BuildResult]]) ->
     names = []
     for _, result in results:
         report = result.report
+        if report is None:  # a failed build uploads nothing
+            continue
         name = (report.name if report else None) or ""
         version = (report.version if report else None) or ""
         names.append(template.replace("{name}", name).replace("{version}", version))
-    name = "_".join(dict.fromkeys(names)) or "plugin-build"
+    name = "_".join(dict.fromkeys(names))
     return _ARTIFACT_UNSAFE.sub("-", name)
 
 
@@ -195,7 +197,9 @@ def outputs(run: ActionRun) -> dict[str, str]:
 
 def annotate(run: ActionRun) -> None:
     """Workflow commands for every diagnostic, capped per severity."""
-    from actions_toolkit import core
+    # actions-toolkit's core.error() writes every property, empty ones too
+    # (`line=,col=`); its issue_command() takes exactly the ones we have.
+    from actions_toolkit.command import issue_command
 
     counts = {"error": 0, "warning": 0}
     for root, result in run.results:
@@ -203,21 +207,23 @@ def annotate(run: ActionRun) -> None:
             counts[d.severity] += 1
             if counts[d.severity] > ANNOTATION_CAP:
                 continue
-            file = root / (d.path or _manifest_name(root))
-            properties: dict[str, Any] = {"file": run.shown(file), "title": d.code}
+            properties: dict[str, object] = {
+                "file": run.shown(root / (d.path or _manifest_name(root)))
+            }
             if d.line is not None:
-                properties["start_line"] = d.line
+                properties["line"] = d.line
                 if d.column is not None:
-                    properties["start_column"] = d.column
-            emit = core.error if d.is_error else core.warning
-            emit(d.message, **properties)
+                    properties["col"] = d.column
+            properties["title"] = d.code
+            issue_command(d.severity, properties, d.message)
         if not result.diagnostics and result.error:
-            core.error(result.error, title="plugin-build", file=run.shown(root))
+            issue_command("error", {"file": run.shown(root), "title": "plugin-build"}, result.error)
     for severity, count in counts.items():
         if count > ANNOTATION_CAP:
-            core.notice(
+            issue_command(
+                "notice",
+                {"title": "plugin-build"},
                 f"{count - ANNOTATION_CAP} more {severity}s are listed in the job summary",
-                title="plugin-build",
             )
 
 
@@ -324,7 +330,7 @@ def run_release(environ: Mapping[str, str], workspace: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from actions_toolkit import core
+    from actions_toolkit.command import issue_command
 
     args = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ
@@ -337,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         inputs = read_inputs(environ)
         run = run_build(inputs, workspace, environ)
     except InputError as exc:
-        core.error(str(exc), title="plugin-build")
+        issue_command("error", {"title": "plugin-build"}, str(exc))
         _append_summary(f"## plugin-build\n\n**{exc}**\n", environ)
         return 1
     values = outputs(run)

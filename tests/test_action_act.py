@@ -1,0 +1,252 @@
+"""The composite action, run for real by `act` in host mode, and linted.
+
+The action under test is `uses: org/plugin-build@v1` mapped to a clean clone of
+this repository's HEAD. act fetches every nested action before the job starts
+(even a skipped one) and nothing can be fetched here, so each pinned nested
+action is mapped to a stand-in whose only step fails if it ever runs: a job
+that succeeds proves those steps were skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).parent.parent
+EXAMPLES = REPO / "examples"
+FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+STAND_IN_RAN = "stand-in for a nested action ran"
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or shutil.which("act") is None or shutil.which("git") is None,
+    reason="act in host mode runs the Linux job here",
+)
+
+
+def nested_actions() -> list[str]:
+    """Every `owner/name@sha` the composite action uses."""
+    return [step["uses"] for step in ACTION["runs"]["steps"] if "uses" in step]
+
+
+@pytest.fixture(scope="module")
+def act_setup(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """act's --local-repository mappings: the action from HEAD, stand-ins for the rest."""
+    base = tmp_path_factory.mktemp("act")
+    checkout = base / "plugin-build"
+    clone = subprocess.run(
+        ["git", "clone", "--quiet", str(REPO), str(checkout)], capture_output=True, check=False
+    )
+    if clone.returncode != 0:
+        pytest.skip("the action is taken from a clean clone of HEAD: needs a git checkout")
+    stand_in = base / "stand-in"
+    stand_in.mkdir()
+    (stand_in / "action.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            name: stand-in
+            description: replaces a nested action that must not run in these tests
+            runs:
+              using: composite
+              steps:
+                - shell: bash
+                  run: echo "{STAND_IN_RAN}" && exit 1
+            """
+        )
+    )
+    mappings = ["--local-repository", f"org/plugin-build@v1={checkout}"]
+    for uses in nested_actions():
+        mappings += ["--local-repository", f"{uses}={stand_in}"]
+    return mappings
+
+
+WORKFLOW = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Copy the plugin into the workspace
+        run: rm -rf plugin dist && cp -r "$PLUGIN_SRC" plugin
+      - id: pb
+        uses: org/plugin-build@v1
+        with:
+          path: plugin
+          upload: "{upload}"
+{extra}
+      - name: Check
+        env:
+          OK: ${{{{ steps.pb.outputs.ok }}}}
+          PACKAGES: ${{{{ steps.pb.outputs.packages }}}}
+          CHECKSUMS: ${{{{ steps.pb.outputs.checksums-file }}}}
+          MANIFEST: ${{{{ steps.pb.outputs.manifest }}}}
+        run: |
+          echo "OUTPUT ok=$OK"
+          echo "OUTPUT packages=$PACKAGES"
+          echo "OUTPUT checksums-file=$CHECKSUMS"
+          echo "OUTPUT manifest=$MANIFEST"
+          test -f dist/wind-chill-1.2.0.tar.gz
+          test -f dist/wind-chill-1.2.0.zip
+          test -f "$MANIFEST"
+          cd "$(dirname "$CHECKSUMS")" && sha256sum -c "$(basename "$CHECKSUMS")"
+"""
+
+
+def run_act(
+    tmp_path: Path, mappings: list[str], plugin: Path, *, upload: str = "false", extra: str = ""
+) -> subprocess.CompletedProcess[str]:
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "test.yml").write_text(
+        WORKFLOW.format(upload=upload, extra=textwrap.indent(extra, " " * 10))
+    )
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "--quiet", "-m", "t"], check=True, env=env)
+    return subprocess.run(
+        [
+            "act",
+            "push",
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--env",
+            f"PLUGIN_SRC={plugin}",
+            *mappings,
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def outputs_in(log: str) -> dict[str, str]:
+    return dict(re.findall(r"\| OUTPUT ([a-z-]+)=(.*)", log))
+
+
+def test_the_action_builds_both_archives_and_sets_its_outputs(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    result = run_act(tmp_path, act_setup, EXAMPLES / "wind-chill")
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert "Job succeeded" in log
+    assert STAND_IN_RAN not in log  # setup-python and upload-artifact were skipped
+    outputs = outputs_in(log)
+    assert outputs["ok"] == "true"
+    assert outputs["checksums-file"] == "dist/SHA256SUMS"
+    assert outputs["manifest"] == "dist/manifest.json"
+    packages = json.loads(outputs["packages"])
+    assert [(p["path"], p["format"]) for p in packages] == [
+        ("dist/wind-chill-1.2.0.tar.gz", "tar.gz"),
+        ("dist/wind-chill-1.2.0.zip", "zip"),
+    ]
+    assert re.search(r"\| dist/wind-chill-1.2.0.tar.gz: OK", log)  # sha256sum -c
+    assert re.search(r"\| dist/wind-chill-1.2.0.zip: OK", log) or "zip: OK" in log
+
+
+def test_a_broken_plugin_fails_the_job_with_an_annotation(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    result = run_act(tmp_path, act_setup, FIXTURES / "async_trigger")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Job failed" in log
+    assert "::error file=plugin/__init__.py,line=1,col=1,title=trigger-async::" in log
+    assert STAND_IN_RAN not in log
+
+
+def test_upload_true_runs_the_pinned_upload_step(tmp_path: Path, act_setup: list[str]) -> None:
+    result = run_act(tmp_path, act_setup, EXAMPLES / "wind-chill", upload="true")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0  # the stand-in for actions/upload-artifact ran
+    assert STAND_IN_RAN in log
+    assert re.search(r"Failure - Main Upload archives and checksums", log)
+
+
+def test_python_version_runs_setup_python(tmp_path: Path, act_setup: list[str]) -> None:
+    extra = 'python-version: "3.12"'
+    result = run_act(tmp_path, act_setup, EXAMPLES / "wind-chill", extra=extra)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert re.search(r"Failure - Main Set up Python", log)
+
+
+# -- the workflow files themselves ------------------------------------------------------
+
+
+def test_inputs_reach_shell_steps_only_through_env() -> None:
+    for step in ACTION["runs"]["steps"]:
+        if "run" in step:
+            assert "${{" not in step["run"], step.get("name")
+            assert step["shell"] == "bash"
+
+
+def test_nested_actions_are_pinned_to_a_full_commit_sha() -> None:
+    text = (REPO / "action.yml").read_text()
+    for uses in nested_actions():
+        assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", uses), uses
+        assert re.search(rf"uses: {re.escape(uses)} # v\d+\.\d+\.\d+", text), uses
+
+
+def test_the_interface_matches_the_contract() -> None:
+    assert list(ACTION["inputs"]) == [
+        "path",
+        "formats",
+        "output-dir",
+        "upload",
+        "artifact-name",
+        "release-tag",
+        "python-version",
+    ]
+    defaults = {name: spec.get("default") for name, spec in ACTION["inputs"].items()}
+    assert defaults == {
+        "path": ".",
+        "formats": "tar.gz zip",
+        "output-dir": "dist",
+        "upload": "true",
+        "artifact-name": "{name}-{version}",
+        "release-tag": "",
+        "python-version": "",
+    }
+    assert list(ACTION["outputs"]) == ["ok", "packages", "checksums-file", "manifest"]
+    assert ACTION["runs"]["using"] == "composite"
+    assert "branding" in ACTION
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="needs actionlint")
+def test_actionlint_reports_nothing() -> None:
+    result = subprocess.run(["actionlint"], cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("zizmor") is None, reason="needs zizmor")
+def test_zizmor_reports_nothing() -> None:
+    result = subprocess.run(
+        ["zizmor", "--offline", "--persona=pedantic", "action.yml", ".github/workflows/"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
