@@ -159,8 +159,8 @@ def test_the_action_builds_both_archives_and_sets_its_outputs(
         ("dist/wind-chill-1.2.0.tar.gz", "tar.gz"),
         ("dist/wind-chill-1.2.0.zip", "zip"),
     ]
-    assert re.search(r"\| dist/wind-chill-1.2.0.tar.gz: OK", log)  # sha256sum -c
-    assert re.search(r"\| dist/wind-chill-1.2.0.zip: OK", log) or "zip: OK" in log
+    assert re.search(r"\| wind-chill-1\.2\.0\.tar\.gz: OK", log)  # sha256sum -c
+    assert re.search(r"\| wind-chill-1\.2\.0\.zip: OK", log)
 
 
 def test_a_broken_plugin_fails_the_job_with_an_annotation(
