@@ -280,6 +280,8 @@ class _Build:
                 )
         self.info("🔐 Calculating checksums...")
         for package in packages:
+            if len(packages) > 1:
+                self.info(f"  {package.filename}")
             self.info(f"  MD5: {package.md5}")
             self.info(f"  SHA256: {package.sha256}")
         return tuple(packages)
