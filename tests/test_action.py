@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import sha256sum
 
 from plugin_build.action import (
     ANNOTATION_CAP,
@@ -24,7 +25,6 @@ from plugin_build.action import (
 REPO = Path(__file__).parent.parent
 EXAMPLES = REPO / "examples"
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
-needs_sha256sum = pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs sha256sum")
 
 
 def parse_github_output(text: str) -> dict[str, str]:
@@ -63,9 +63,14 @@ def run_action(
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
     )
-    return result, parse_github_output(output.read_text()), summary.read_text()
+    return (
+        result,
+        parse_github_output(output.read_text(encoding="utf-8")),
+        summary.read_text(encoding="utf-8"),
+    )
 
 
 @pytest.fixture
@@ -122,7 +127,6 @@ def test_a_pattern_that_matches_no_plugin_fails_loudly(workspace: Path, pattern:
 # -- the build step ----------------------------------------------------------------------
 
 
-@needs_sha256sum
 def test_one_plugin_builds_into_the_output_dir(workspace: Path) -> None:
     result, outputs, summary = run_action(workspace, {"PATH": "plugins/wind-chill"})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -144,13 +148,12 @@ def test_one_plugin_builds_into_the_output_dir(workspace: Path) -> None:
         "dist/SHA256SUMS",
         "dist/manifest.json",
     ]
-    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=workspace / "dist", check=False)
+    check = subprocess.run([*sha256sum(), "-c", "SHA256SUMS"], cwd=workspace / "dist", check=False)
     assert check.returncode == 0
     assert "| plugin | version | format | size | SHA-256 |" in summary
     assert f"`{packages[0]['sha256']}`" in summary
 
 
-@needs_sha256sum
 def test_several_plugins_build_into_one_directory_each(workspace: Path) -> None:
     result, outputs, _ = run_action(
         workspace, {"PATH": "plugins/wind-chill\nplugins/threshold-alert", "FORMATS": "tar.gz"}
@@ -162,12 +165,12 @@ def test_several_plugins_build_into_one_directory_each(workspace: Path) -> None:
     ]
     assert outputs["checksums-file"] == "dist/SHA256SUMS"
     assert outputs["artifact-name"] == "wind-chill-1.2.0_threshold-alert-0.3.1"
-    combined = (workspace / "dist" / "SHA256SUMS").read_text().splitlines()
+    combined = (workspace / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     assert [line.split("  ")[1] for line in combined] == [
         "threshold-alert/threshold-alert-0.3.1.tar.gz",
         "wind-chill/wind-chill-1.2.0.tar.gz",
     ]
-    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=workspace / "dist", check=False)
+    check = subprocess.run([*sha256sum(), "-c", "SHA256SUMS"], cwd=workspace / "dist", check=False)
     assert check.returncode == 0
 
 
@@ -225,7 +228,6 @@ def test_artifact_name_template_is_rendered_and_made_safe(workspace: Path) -> No
 # -- the release step --------------------------------------------------------------------
 
 
-@needs_sha256sum
 def test_release_assets_never_hold_names_github_would_rename(tmp_path: Path) -> None:
     plugin = shutil.copytree(EXAMPLES / "wind-chill", tmp_path / "ws" / "wind-chill")
     manifest = plugin / "manifest.toml"
@@ -239,7 +241,9 @@ def test_release_assets_never_hold_names_github_would_rename(tmp_path: Path) -> 
         "wind-chill-1.2.0_build.7.zip",
         "SHA256SUMS",
     ]
-    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "release", check=False)
+    check = subprocess.run(
+        [*sha256sum(), "-c", "SHA256SUMS"], cwd=tmp_path / "release", check=False
+    )
     assert check.returncode == 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import need, on_a_terminal, sha256sum
 
 from plugin_build.build import build_plugin
 
@@ -36,6 +37,7 @@ def cli(
         [sys.executable, "-m", "plugin_build", *args],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         cwd=cwd,
         env=env,
         timeout=timeout,
@@ -109,14 +111,14 @@ def test_progress_log_goes_to_stderr_with_seed_000_lines(
     assert "INFO: 🎉 BUILD COMPLETE" in lines
     assert any(line.startswith("INFO: 🔐 Calculating checksums...") for line in lines)
     assert "INFO: 📝 Files: 5" in lines
-    assert "\r" not in result.stderr  # no progress line when not on a terminal
+    assert "🗜️ " not in result.stderr.replace("🗜️ Creating", "")  # no progress line off a terminal
 
 
 def test_sha256sums_verifies_with_the_system_tool(
     wind_chill: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     out, _ = wind_chill
-    text = (out / "SHA256SUMS").read_text()
+    text = (out / "SHA256SUMS").read_bytes().decode("utf-8")  # no newline translation
     assert text.endswith("\n")
     assert "\r" not in text
     assert [line.split("  ")[1] for line in text.splitlines()] == [
@@ -124,7 +126,7 @@ def test_sha256sums_verifies_with_the_system_tool(
         "wind-chill-1.2.0.zip",
     ]
     check = subprocess.run(
-        ["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True, check=False
+        [*sha256sum(), "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -151,15 +153,17 @@ def test_archives_hold_the_selection_under_one_top_folder(
         assert all(i.extra == b"" for i in infos)
         assert {i.filename: archive.read(i) for i in infos} == data
     assert data["wind-chill-1.2.0/chill.py"] == (EXAMPLES / "wind-chill" / "chill.py").read_bytes()
-    listing = subprocess.run(
-        ["tar", "-tzf", str(out / "wind-chill-1.2.0.tar.gz")],
+    listing = subprocess.run(  # a relative name: GNU tar takes "C:..." for a remote host
+        [need("tar"), "-tzf", "wind-chill-1.2.0.tar.gz"],
+        cwd=out,
         capture_output=True,
         text=True,
         check=True,
     )
     assert listing.stdout.split() == expected
     unzip = subprocess.run(
-        ["unzip", "-t", str(out / "wind-chill-1.2.0.zip")],
+        [need("unzip"), "-t", "wind-chill-1.2.0.zip"],
+        cwd=out,
         capture_output=True,
         text=True,
         check=False,
@@ -172,7 +176,7 @@ def test_manifest_json_follows_seed_000(
     wind_chill: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     out, _ = wind_chill
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for key in (
         "name",
         "version",
@@ -212,7 +216,7 @@ def test_build_report_follows_seed_000(
     wind_chill: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     out, _ = wind_chill
-    report = json.loads((out / "wind-chill-1.2.0-build-report.json").read_text())
+    report = json.loads((out / "wind-chill-1.2.0-build-report.json").read_text(encoding="utf-8"))
     assert set(report) >= {"build_timestamp", "plugin", "validation", "package", "entrypoints"}
     assert report["validation"]["total_commands"] == 2
     assert report["validation"]["valid_entrypoints"] == 2
@@ -230,7 +234,7 @@ def test_preview_is_the_plugin_configuration(
     wind_chill: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     out, _ = wind_chill
-    preview = yaml.safe_load((out / "plugin.preview.yaml").read_text())
+    preview = yaml.safe_load((out / "plugin.preview.yaml").read_text(encoding="utf-8"))
     assert preview["plugin"]["name"] == "wind-chill"
     assert preview["dependencies"]["database_version"] == ">=3.2.0, <4.0.0"
 
@@ -297,7 +301,7 @@ def test_betty_example_packages_seed_000_file_set(tmp_path: Path) -> None:
         "skills/api.validate/api_validate.py",
         "skills/api.validate/skill.yaml",
     ]  # skills/draft.idea is not referenced by any command
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["author"]["name"] == "Example Team"
     assert manifest["commands_count"] == 2
     assert manifest["agents"] == [
@@ -422,9 +426,10 @@ def test_a_new_version_keeps_the_old_archive_in_sha256sums(tmp_path: Path) -> No
     manifest = plugin / "manifest.toml"
     manifest.write_text(manifest.read_text().replace('"1.2.0"', '"1.3.0"'))
     assert build_plugin(plugin, output_dir=out).ok
-    names = [line.split("  ")[1] for line in (out / "SHA256SUMS").read_text().splitlines()]
+    sums = (out / "SHA256SUMS").read_text(encoding="utf-8")
+    names = [line.split("  ")[1] for line in sums.splitlines()]
     assert names == ["wind-chill-1.2.0.tar.gz", "wind-chill-1.3.0.tar.gz"]
-    assert json.loads((out / "manifest.json").read_text())["version"] == "1.3.0"
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["version"] == "1.3.0"
 
 
 # -- reproducibility ----------------------------------------------------------------------
@@ -509,7 +514,8 @@ def test_archives_are_identical_under_perturbations(tmp_path: Path) -> None:
         assert (tmp_path / "out1" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes()
     with tarfile.open(tmp_path / "out1" / "p-0.1.0.tar.gz") as tar:
         modes = {m.name.split("/", 1)[1]: m.mode for m in tar.getmembers()}
-    assert modes["scripts/run.sh"] == 0o755
+    # Windows has no exec bit: there every file is stored 0644, by design (CONFORMANCE)
+    assert modes["scripts/run.sh"] == (0o644 if sys.platform == "win32" else 0o755)
     assert modes["manifest.toml"] == 0o644
 
 
@@ -518,7 +524,10 @@ def test_exec_bit_is_an_input(tmp_path: Path) -> None:
     (plugin / "__init__.py").chmod(0o755)
     result = build_plugin(plugin, output_dir=tmp_path / "out")
     assert result.ok
-    assert sha256(tmp_path / "out" / "p-0.1.0.tar.gz") != GOLDEN_SHA256
+    if sys.platform == "win32":  # no exec bit: every file is stored 0644, by design
+        assert sha256(tmp_path / "out" / "p-0.1.0.tar.gz") == GOLDEN_SHA256
+    else:
+        assert sha256(tmp_path / "out" / "p-0.1.0.tar.gz") != GOLDEN_SHA256
 
 
 # -- robustness ---------------------------------------------------------------------------
@@ -572,6 +581,7 @@ def test_unreadable_file_is_a_clear_failure(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
         timeout=60,
     )
@@ -639,7 +649,7 @@ def test_a_killed_build_leaves_no_partial_file_under_a_final_name(
     for name in ("p-0.1.0.tar.gz", "p-0.1.0.zip"):
         assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
     check = subprocess.run(
-        ["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, check=False
+        [*sha256sum(), "-c", "SHA256SUMS"], cwd=out, capture_output=True, check=False
     )
     assert check.returncode == 0
 
@@ -663,49 +673,25 @@ def test_executable_files_keep_0755(tmp_path: Path) -> None:
     assert build_plugin(plugin, formats=("tar.gz", "zip"), output_dir=tmp_path / "out").ok
     with zipfile.ZipFile(tmp_path / "out" / "wind-chill-1.2.0.zip") as archive:
         modes = {i.filename.split("/", 1)[1]: i.external_attr >> 16 for i in archive.infolist()}
-    assert modes["chill.py"] == stat.S_IFREG | 0o755
+    # Windows has no exec bit: there every file is stored 0644, by design (CONFORMANCE)
+    assert modes["chill.py"] == stat.S_IFREG | (0o644 if sys.platform == "win32" else 0o755)
     assert modes["__init__.py"] == stat.S_IFREG | 0o644
-
-
-def _stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
-    """Run the CLI with stderr on a pseudo-terminal; return what it printed there."""
-    import pty
-
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plugin_build", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=follower,
-        env=env,
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait()
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_large_builds_show_progress_on_a_terminal_but_not_in_ci(tmp_path: Path) -> None:
     plugin = golden_plugin(tmp_path / "p")
-    (plugin / "blob.bin").write_bytes(os.urandom(48 << 20))
+    # big enough to still be compressing a second in, on a fast machine too
+    (plugin / "blob.bin").write_bytes(os.urandom(96 << 20))
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     args = ["build", str(plugin), "--format", "all", "--output-dir", str(tmp_path / "a")]
-    shown = _stderr_on_a_terminal(args, env)
+    shown = on_a_terminal(args, env)
     assert "\r🗜️" in shown
     assert "INFO: 🎉 BUILD COMPLETE" in shown
     args[-1] = str(tmp_path / "b")
-    assert "\r🗜️" not in _stderr_on_a_terminal(args, {**env, "CI": "true"})
+    assert "\r🗜️" not in on_a_terminal(args, {**env, "CI": "true"})
     args[-1] = str(tmp_path / "c")
-    assert "\r🗜️" not in _stderr_on_a_terminal([*args, "--json"], env)
+    assert "\r🗜️" not in on_a_terminal([*args, "--json"], env)
 
 
 def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:

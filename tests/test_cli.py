@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import native, on_a_terminal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def run(
         [sys.executable, "-m", "plugin_build", *args],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         cwd=cwd,
         env=env,
         check=False,
@@ -65,8 +67,9 @@ def test_invalid_plugin_lines_are_clickable(
 ) -> None:
     assert main(["validate", "multi_cross_file_defect"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("multi_cross_file_defect/__init__.py:2:1: error[trigger-async] ")
-    assert lines[1].startswith("multi_cross_file_defect/__init__.py: error[trigger-missing] ")
+    where = native("multi_cross_file_defect/__init__.py")  # os.path.relpath: native separators
+    assert lines[0].startswith(f"{where}:2:1: error[trigger-async] ")
+    assert lines[1].startswith(f"{where}: error[trigger-missing] ")
     assert all(LINE.match(line) for line in lines[:-1])
     assert lines[-1] == "checked 1 plugin: 1 invalid (2 errors, 0 warnings)"
 
@@ -147,36 +150,13 @@ def test_version_flag() -> None:
     assert result.stdout.startswith("plugin-build ")
 
 
-def _run_in_pty(args: list[str], env: dict[str, str]) -> str:
-    """Run the CLI with stdout on a pseudo-terminal and return what it printed."""
-    import pty
-
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plugin_build", *args], stdout=follower, stderr=follower, env=env
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait()
-    os.close(leader)
-    return b"".join(chunks).decode()
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_colour_on_a_terminal_and_no_color_turns_it_off() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env["TERM"] = "xterm"
     target = str(FIXTURES / "async_trigger")
-    assert "\x1b[31;1m" in _run_in_pty(["validate", target], env)
-    assert "\x1b[" not in _run_in_pty(["validate", target], {**env, "NO_COLOR": "1"})
+    assert "\x1b[31;1m" in on_a_terminal(["validate", target], env, "stdout")
+    assert "\x1b[" not in on_a_terminal(["validate", target], {**env, "NO_COLOR": "1"}, "stdout")
 
 
 def test_no_colour_when_piped() -> None:

@@ -7,10 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import native, needs_pre_commit
 
 from plugin_build.hook import main as hook_main
 
@@ -35,6 +37,7 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=check,
     )
 
@@ -88,7 +91,8 @@ def test_entry_point_on_files(
         hook_main(["plugins/async_trigger/__init__.py", "plugins/async_trigger/manifest.toml"]) == 1
     )
     out = capsys.readouterr().out
-    assert out.count("plugins/async_trigger/__init__.py:1:1: error[trigger-async]") == 1
+    expected = native("plugins/async_trigger/__init__.py") + ":1:1: error[trigger-async]"
+    assert out.count(expected) == 1
 
 
 def test_entry_point_never_climbs_above_the_repository(
@@ -103,7 +107,9 @@ def test_entry_point_never_climbs_above_the_repository(
 
 
 def test_console_script_is_installed() -> None:
-    script = shutil.which("plugin-build-hook", path=str(Path(sys.executable).parent))
+    # beside the interpreter in a venv; in Scripts\ beside python.exe without one on Windows
+    where = dict.fromkeys([str(Path(sys.executable).parent), sysconfig.get_path("scripts")])
+    script = shutil.which("plugin-build-hook", path=os.pathsep.join(where))
     assert script is not None
 
 
@@ -167,6 +173,7 @@ def commit(repo: Path, message: str) -> subprocess.CompletedProcess[str]:
         env={**os.environ, **GIT_ENV, "PATH": env_path},
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
     )
 
@@ -175,12 +182,13 @@ ASYNC = "async def process_writes(influxdb3_local, table_batches, args=None):\n 
 SYNC = "def process_writes(influxdb3_local, table_batches, args=None):\n    pass\n"
 
 
+@needs_pre_commit
 def test_commit_with_an_async_trigger_is_refused_then_fixed(consumer: Path) -> None:
     (consumer / "good" / "__init__.py").write_text("import os\n\n" + ASYNC)
     refused = commit(consumer, "break it")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output
-    assert "good/__init__.py:3:1: error[trigger-async]" in output
+    assert native("good/__init__.py") + ":3:1: error[trigger-async]" in output
     assert git(consumer, "rev-list", "--count", "HEAD").stdout.strip() == "1"
 
     (consumer / "good" / "__init__.py").write_text("import os\n\n" + SYNC)
@@ -189,6 +197,7 @@ def test_commit_with_an_async_trigger_is_refused_then_fixed(consumer: Path) -> N
     assert git(consumer, "status", "--porcelain").stdout == ""  # the hook wrote nothing
 
 
+@needs_pre_commit
 def test_untouched_broken_plugin_does_not_block_a_healthy_commit(consumer: Path) -> None:
     (consumer / "other" / "__init__.py").write_text(ASYNC)
     git(consumer, "add", "-A")
@@ -202,10 +211,11 @@ def test_untouched_broken_plugin_does_not_block_a_healthy_commit(consumer: Path)
     assert "Passed" in result.stderr
 
 
+@needs_pre_commit
 def test_a_plugin_yaml_commit_with_a_missing_handler_is_refused(consumer: Path) -> None:
     shutil.copytree(FIXTURES / "betty_missing_handler", consumer / "betty")
     result = commit(consumer, "add betty")
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "betty/plugin.yaml:12:" in output
+    assert native("betty/plugin.yaml") + ":12:" in output
     assert "error[handler-missing]" in output

@@ -199,6 +199,7 @@ def test_unreadable_entry_file_is_no_entry_point(tmp_path: Path) -> None:
         [*prefix, sys.executable, "-m", "plugin_build", "validate", "--json", str(tmp_path)],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
     )
     (diag,) = json.loads(result.stdout)["plugins"][0]["diagnostics"]

@@ -306,7 +306,7 @@ def release_assets(
         assets.append(target)
         lines.append(f"{package['sha256']}  {name}\n")
     sums = staging / SHA256SUMS
-    sums.write_text("".join(sorted(lines, key=lambda x: x[66:])), encoding="utf-8")
+    sums.write_bytes("".join(sorted(lines, key=lambda x: x[66:])).encode("utf-8"))  # LF everywhere
     return [*assets, sums]
 
 
@@ -332,6 +332,9 @@ def run_release(environ: Mapping[str, str], workspace: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     from actions_toolkit.command import issue_command
 
+    from .cli import utf8_streams
+
+    utf8_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ
     workspace = Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())

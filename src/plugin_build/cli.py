@@ -109,8 +109,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
+def utf8_streams() -> None:
+    """Write UTF-8 even where the console or pipe says otherwise (Windows code pages):
+    the log's emoji and non-ASCII paths must never become an encoding error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if reconfigure is not None and encoding != "utf8":
+            reconfigure(encoding="utf-8", errors="replace")
+
+
 def guarded(action: Callable[[], int]) -> int:
     """The one error boundary: usage errors exit 2, bugs exit 3 with a hint."""
+    utf8_streams()
     try:
         return action()
     except UsageError as exc:

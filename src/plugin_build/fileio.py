@@ -67,7 +67,13 @@ def open_regular(
     ``buffered=False`` gives the raw, unbuffered file.
     """
     flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:
+        # Windows refuses to open a directory with EACCES: say what it is.
+        if os.path.isdir(path):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file") from None
+        raise
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFileError(errno.EINVAL, "not a regular file")
