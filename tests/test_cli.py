@@ -196,3 +196,16 @@ def test_arbitrary_arguments_never_raise(plugins: Path, argv: list[str]) -> None
     except SystemExit as exc:  # --help / --version exit through argparse
         code = exc.code if isinstance(exc.code, int) else 0
     assert code in (0, 1, 2)
+
+
+def test_output_is_utf8_whatever_the_stream_encoding(tmp_path: Path) -> None:
+    plugin = shutil.copytree(FIXTURES / "async_trigger", tmp_path / "plugïn-ü")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-m", "plugin_build", "validate", str(plugin)],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "plugïn-ü".encode() in result.stdout
