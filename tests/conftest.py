@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -67,6 +68,22 @@ needs_pre_commit = pytest.mark.skipif(
     shutil.which("git") is None or importlib.util.find_spec("pre_commit") is None,
     reason="needs git and pre-commit",
 )
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python -m plugin_build ARGS`` in a fresh process; output decoded as UTF-8."""
+    return subprocess.run(
+        [sys.executable, "-m", "plugin_build", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def on_a_terminal(

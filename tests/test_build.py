@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import need, on_a_terminal, sha256sum
+from conftest import run_cli as cli
 
 from plugin_build.build import build_plugin
 
@@ -28,21 +29,6 @@ GOLDEN_MANIFEST = (
 )
 GOLDEN_INIT = b"def process_writes(a, b, c):\n    pass\n"
 GOLDEN_SHA256 = "9ec4a7ccb674b7f21178bc7dc8fbca65d51501e25ef8032fbd59b7c7ef39abf2"
-
-
-def cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plugin_build", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def sha256(path: Path) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import native, on_a_terminal
+from conftest import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,20 +33,6 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(FIXTURES / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plugin_build", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
 
 
 def test_valid_plugin_exits_0_with_a_summary(
