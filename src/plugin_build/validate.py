@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -224,8 +225,10 @@ def _archive_path_problems(manifest: Manifest, selection: Selection) -> Iterator
             )
 
 
-_SECRET_NAMES: Final = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".pypirc")
-_SECRET_SUFFIXES: Final = (".pem", ".key", ".p12", ".pfx", ".jks")
+# Environment files, private keys and credential files, by base name.
+_SECRET: Final = re.compile(
+    r"\.env(\..+)?|id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.pypirc|.+\.(pem|key|p12|pfx|jks)"
+)
 _JUNK_DIRS: Final = (".git", "__pycache__")
 
 
@@ -238,14 +241,7 @@ def _suspicious_files(selection: Selection) -> Iterable[Diagnostic]:
         if junk is not None:
             grouped.setdefault(junk, []).append(file.relpath)
             continue
-        base = parts[-1]
-        secret = (
-            base in _SECRET_NAMES
-            or base.startswith(".env.")
-            or base.endswith(_SECRET_SUFFIXES)
-            or any(base.startswith(n + ".") for n in _SECRET_NAMES[1:5])
-        )
-        if secret:
+        if _SECRET.fullmatch(parts[-1]):
             yield Diagnostic(
                 Code.SUSPICIOUS_FILE,
                 f"{file.relpath} looks like a secret and would be packaged; "
