@@ -24,6 +24,15 @@ if sys.platform == "win32":
     # write UTF-8, as on Linux and macOS; the tests decode child output as UTF-8.
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
 
+# Commits in throwaway repositories need an identity, whatever the machine's git config.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
 
 def native(path: str) -> str:
     """A '/'-separated relative path as the CLI prints it here (os.path.relpath)."""

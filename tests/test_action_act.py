@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import GIT_ENV
 
 REPO = Path(__file__).parent.parent
 EXAMPLES = REPO / "examples"
@@ -110,13 +111,7 @@ def run_act(
     (repo / ".github" / "workflows" / "test.yml").write_text(
         WORKFLOW.format(upload=upload, extra=textwrap.indent(extra, " " * 10))
     )
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
+    env = {**os.environ, **GIT_ENV}
     subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=env)
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
     subprocess.run(["git", "-C", str(repo), "commit", "--quiet", "-m", "t"], check=True, env=env)

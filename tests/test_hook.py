@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import native, needs_pre_commit
+from conftest import GIT_ENV, native, needs_pre_commit
 
 from plugin_build.hook import main as hook_main
 
@@ -20,13 +20,6 @@ REPO = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
 HOOK = next(h for h in HOOKS if h["id"] == "plugin-validate")
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

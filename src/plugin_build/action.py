@@ -22,7 +22,14 @@ from typing import Any, Final
 
 from .build import FORMAT_CHOICES, FORMATS, BuildResult, build_plugin
 from .discover import find_plugin_root, holds_manifest
-from .outputs import SHA256SUMS, ArchiveFormat, Package, size_human, write_atomic
+from .outputs import (
+    SHA256SUMS,
+    ArchiveFormat,
+    Package,
+    render_sha256sums,
+    size_human,
+    write_atomic,
+)
 from .validate import MANIFEST_NAMES
 
 ANNOTATION_CAP: Final = 10  # per severity per step; the rest are in the job summary
@@ -140,11 +147,9 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
         result = build_plugin(root, formats=inputs.formats, output_dir=target, environ=environ)
         run.results.append((root, result))
     if len(roots) > 1 and run.packages:
-        lines = [
-            f"{p.sha256}  {Path(os.path.relpath(p.path, out)).as_posix()}\n" for p in run.packages
-        ]
+        digests = {Path(os.path.relpath(p.path, out)).as_posix(): p.sha256 for p in run.packages}
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / SHA256SUMS, "".join(sorted(lines, key=lambda x: x[66:])).encode())
+        write_atomic(out / SHA256SUMS, render_sha256sums(digests).encode("utf-8"))
         run.checksums = out / SHA256SUMS
     elif run.packages:
         run.checksums = run.packages[0].path.parent / SHA256SUMS
@@ -293,7 +298,7 @@ def release_assets(
     """
     staging.mkdir(parents=True, exist_ok=True)
     assets: list[Path] = []
-    lines = []
+    digests: dict[str, str] = {}
     for package in packages:
         source = workspace / str(package["path"])
         name = source.name
@@ -304,9 +309,9 @@ def release_assets(
             raise InputError(f"two archives would be attached as {name}; rename a plugin")
         shutil.copyfile(source, target)
         assets.append(target)
-        lines.append(f"{package['sha256']}  {name}\n")
+        digests[name] = str(package["sha256"])
     sums = staging / SHA256SUMS
-    sums.write_bytes("".join(sorted(lines, key=lambda x: x[66:])).encode("utf-8"))  # LF everywhere
+    sums.write_bytes(render_sha256sums(digests).encode("utf-8"))
     return [*assets, sums]
 
 

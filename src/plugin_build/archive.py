@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 import cramjam
 
 from .fileio import CHUNK, Digests, NotRegularFileError, file_digests, open_regular
+from .validate import ARCHIVE_PATH_LIMIT, path_too_long_message
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -44,8 +45,6 @@ __all__ = [
     "write_tar",
     "write_zip",
 ]
-
-ARCHIVE_PATH_LIMIT: Final = 255  # bytes; the SDK refuses longer archive paths
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,7 @@ class PathTooLongError(ArchiveError):
     """An archive path over ARCHIVE_PATH_LIMIT bytes (raised before anything is written)."""
 
     def __init__(self, archive_path: str, size: int) -> None:
-        super().__init__(
-            f"archive path {archive_path} is {size} bytes, over the "
-            f"{ARCHIVE_PATH_LIMIT}-byte limit of the tar format; shorten it or exclude it",
-            archive_path,
-        )
+        super().__init__(path_too_long_message(archive_path, size), archive_path)
         self.archive_path = archive_path
         self.size = size
 

@@ -246,7 +246,12 @@ def merge_sha256sums(existing: str | None, packages: Iterable[Package], director
         if name not in ours and "/" not in name and (directory / name).is_file():
             lines[name] = digest
     lines.update(ours)
-    return "".join(f"{digest}  {name}\n" for name, digest in sorted(lines.items()))
+    return render_sha256sums(lines)
+
+
+def render_sha256sums(digests: Mapping[str, str]) -> str:
+    """``sha256sum -c`` input: ``HASH  NAME`` per file, sorted by name, LF endings."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
 
 
 def owner_of(directory: Path) -> tuple[str | None, str | None] | None:

@@ -41,7 +41,15 @@ from .tomlpos import TomlPositions
 
 Format = Literal["manifest.toml", "plugin.yaml"]
 MANIFEST_NAMES: Final = (MANIFEST_FILE, PLUGIN_YAML)
-ARCHIVE_PATH_LIMIT: Final = 255  # bytes, the SDK's ustar limit
+ARCHIVE_PATH_LIMIT: Final = 255  # bytes; the SDK refuses longer archive paths
+
+
+def path_too_long_message(archive_path: str, size: int) -> str:
+    """Said by validate before a build, and by the archive writer if it gets that far."""
+    return (
+        f"archive path {archive_path} is {size} bytes, over the "
+        f"{ARCHIVE_PATH_LIMIT}-byte limit of the tar format; shorten it or exclude it"
+    )
 
 
 @dataclass(frozen=True)
@@ -219,8 +227,7 @@ def _archive_path_problems(manifest: Manifest, selection: Selection) -> Iterator
         if size > ARCHIVE_PATH_LIMIT:
             yield Diagnostic(
                 Code.PATH_TOO_LONG,
-                f"archive path {top}{file.relpath} is {size} bytes, over the "
-                f"{ARCHIVE_PATH_LIMIT}-byte limit of the tar format; shorten it or exclude it",
+                path_too_long_message(top + file.relpath, size),
                 path=file.relpath,
             )
 
