@@ -554,43 +554,85 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
         assert path_a.read_bytes() == path_b.read_bytes()
 
 
-def test_too_many_entries_for_a_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _zip_bytes(entries: list[Entry], tar: Path) -> bytes:
+    out = io.BytesIO()
+    write_zip(entries, tar, out)
+    return out.getvalue()
+
+
+def _check_zip64(tmp_path: Path, data: bytes, members: list[Member]) -> None:
+    """zipfile and Info-ZIP's unzip read every member back, CRCs checked."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == [m.name for m in members]
+        assert [zf.read(m.name) for m in members] == [m.source.read_bytes() for m in members]
+    path = tmp_path / "z64.zip"
+    path.write_bytes(data)
+    result = subprocess.run([need("unzip"), "-t", str(path)], capture_output=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_past_the_entry_limit_a_zip64_end_record_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     members = make_members(tmp_path, {"a": b"1", "b": b"2", "c": b"3"})
     with (tmp_path / "t.tar").open("wb") as f:
         entries = write_tar(members, f)
+    plain = _zip_bytes(entries, tmp_path / "t.tar")
+    monkeypatch.setattr(archive, "ZIP_ENTRY_LIMIT", 4)  # one under the limit: no zip64 at all
+    assert _zip_bytes(entries, tmp_path / "t.tar") == plain
+    assert b"PK\x06\x06" not in plain
+    assert b"PK\x06\x07" not in plain
+    parse_zip(plain)
     monkeypatch.setattr(archive, "ZIP_ENTRY_LIMIT", 3)
-    out = io.BytesIO()
-    with pytest.raises(ArchiveError, match=r"zip64 extensions; build tar\.gz") as caught:
-        write_zip(entries, tmp_path / "t.tar", out)
-    assert caught.value.path == f"{TOP}/c"
-    assert out.getvalue() == b""
-    monkeypatch.setattr(archive, "ZIP_ENTRY_LIMIT", 4)
-    write_zip(entries, tmp_path / "t.tar", out)  # one fewer than the limit is fine
-    assert zipfile.ZipFile(out).namelist() == [m.name for m in members]
+    data = _zip_bytes(entries, tmp_path / "t.tar")
+    assert data.startswith(plain[: plain.index(b"PK\x05\x06")])  # same members, then zip64
+    end64 = data.index(b"PK\x06\x06")
+    _sig, size, _, needed, _, _, n, total, _, _ = struct.unpack(
+        "<IQHHIIQQQQ", data[end64 : end64 + 56]
+    )
+    assert (size, needed, n, total) == (44, 45, 3, 3)
+    locator = struct.unpack("<IIQI", data[end64 + 56 : end64 + 76])
+    assert locator == (0x07064B50, 0, end64, 1)
+    _check_zip64(tmp_path, data, members)
 
 
 @pytest.mark.parametrize("crossing", ["size", "offset", "central directory"])
-def test_sizes_and_offsets_too_large_for_a_zip(
+def test_sizes_and_offsets_past_the_limit_move_to_zip64_fields(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crossing: str
 ) -> None:
     members = make_members(tmp_path, {"a": os.urandom(600), "b": b"b" * 50})
     with (tmp_path / "t.tar").open("wb") as f:
         entries = write_tar(members, f)
-    full = io.BytesIO()
-    write_zip(entries, tmp_path / "t.tar", full)
-    second_offset = parse_zip(full.getvalue())[f"{TOP}/b"]["offset"]
-    cd_offset = struct.unpack("<I", full.getvalue()[-6:-2])[0]
+    full = _zip_bytes(entries, tmp_path / "t.tar")
+    second_offset = parse_zip(full)[f"{TOP}/b"]["offset"]
+    cd_offset = struct.unpack("<I", full[-6:-2])[0]
     # Shrink the zip64 threshold to exactly where each quantity reaches it.
     limit = {"size": 600, "offset": second_offset, "central directory": cd_offset}
     monkeypatch.setattr(archive, "ZIP_SIZE_LIMIT", limit[crossing])
-    out = io.BytesIO()
-    with pytest.raises(ArchiveError, match="too large for a zip without zip64") as caught:
-        write_zip(entries, tmp_path / "t.tar", out)
-    assert caught.value.path == (f"{TOP}/a" if crossing == "size" else f"{TOP}/b")
-    if crossing == "size":
-        assert out.getvalue() == b""  # sizes are checked before writing
+    data = _zip_bytes(entries, tmp_path / "t.tar")
+    assert data != full
+    assert b"\x01\x00" in data  # a zip64 extra field (header id 0x0001)
+    _check_zip64(tmp_path, data, members)
     monkeypatch.setattr(archive, "ZIP_SIZE_LIMIT", cd_offset + 1)
-    write_zip(entries, tmp_path / "t.tar", io.BytesIO())  # just under every limit
+    assert _zip_bytes(entries, tmp_path / "t.tar") == full  # just under every limit: unchanged
+
+
+def test_a_real_zip_of_65536_members(tmp_path: Path) -> None:
+    files = {f"d{i // 1000}/f{i}": b"%d" % i for i in range(65_536)}
+    members = make_members(tmp_path, files)
+    tar = tmp_path / "t.tar"
+    with tar.open("wb") as f:
+        entries = write_tar(members, f)
+    data = _zip_bytes(entries, tar)
+    assert b"PK\x06\x06" in data[-200:]
+    path = tmp_path / "big.zip"
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as zf:
+        assert len(zf.infolist()) == 65_536
+        assert zf.read(f"{TOP}/d65/f65535") == b"65535"
+    result = subprocess.run([need("unzip"), "-tq", str(path)], capture_output=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- robustness against sources that change under us -----------------------------------------

@@ -695,3 +695,347 @@ def test_verify_json(tmp_path: Path) -> None:
     assert document["ok"] is True
     assert document["archives"] == ["wind-chill-1.2.0.tar.gz"]
     assert document["diagnostics"] == []
+
+
+# -- issue 7: hostile input, interruption and concurrency -------------------------------
+
+
+def _async_plugin(root: Path) -> Path:
+    golden_plugin(root)
+    (root / "__init__.py").write_text("async def process_writes(a, b, c):\n    pass\n")
+    return root
+
+
+def test_an_output_dir_that_is_a_file_is_reported_before_validation(tmp_path: Path) -> None:
+    plugin = _async_plugin(tmp_path / "p")  # invalid too: the output problem comes first
+    (tmp_path / "out").write_text("x")
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.status == "failed"
+    assert result.error == (
+        f"the output directory {tmp_path / 'out'} exists but is not a directory; "
+        "remove it or choose another --output-dir"
+    )
+    assert result.diagnostics == ()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_a_read_only_output_dir_is_named_with_the_fix_before_validation(tmp_path: Path) -> None:
+    plugin = _async_plugin(tmp_path / "p")
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        result = subprocess.run(
+            [
+                *_without_root_powers(),
+                sys.executable,
+                "-m",
+                "plugin_build",
+                "build",
+                str(plugin),
+                "--output-dir",
+                str(out),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
+    finally:
+        out.chmod(0o755)
+    error = json.loads(result.stdout)["error"]
+    assert result.returncode == 1
+    assert error.startswith(f"cannot write into the output directory {out}: Permission denied")
+    assert error.endswith("make it writable or choose another --output-dir")
+    assert ".tmp" not in error
+    assert json.loads(result.stdout)["diagnostics"] == []  # validation never ran
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX links")
+def test_an_output_dir_linked_to_the_plugin_root_is_refused(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (tmp_path / "out").symlink_to(plugin)
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.status == "failed"
+    assert result.error is not None
+    assert "is the plugin directory (through a symbolic link)" in result.error
+    assert sorted(p.name for p in plugin.iterdir()) == ["__init__.py", "manifest.toml"]
+
+
+_SWAPPER = """
+import os, sys, time
+plugin, outside, stop = sys.argv[1:4]
+sub, real = os.path.join(plugin, "sub"), os.path.join(plugin, "sub.real")
+while not os.path.exists(stop):
+    os.rename(sub, real)
+    os.symlink(outside, sub)
+    time.sleep(0.0005)
+    os.unlink(sub)
+    os.rename(real, sub)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs directory descriptors (POSIX)")
+def test_a_directory_swapped_for_a_link_mid_build_never_leaks_outside_files(
+    tmp_path: Path,
+) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (plugin / "sub").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for i in range(20):
+        (plugin / "sub" / f"f{i}.txt").write_text("inside\n" * 100)
+        (outside / f"f{i}.txt").write_text("OUTSIDE-SECRET\n" * 100)
+    stop = tmp_path / "stop"
+    racer = subprocess.Popen([sys.executable, "-c", _SWAPPER, str(plugin), str(outside), str(stop)])
+    built = 0
+    try:
+        for i in range(150):
+            result = build_plugin(plugin, formats=("tar.gz",), output_dir=tmp_path / f"o{i}")
+            for package in result.packages:
+                built += 1
+                with tarfile.open(package.path) as tar:
+                    for member in tar.getmembers():
+                        data = tar.extractfile(member)
+                        assert data is not None
+                        assert b"OUTSIDE-SECRET" not in data.read(), member.name
+    finally:
+        stop.touch()
+        racer.wait(10)
+    assert built > 0  # some builds ran between swaps; none read outside the plugin
+
+
+def test_an_earlier_builds_outputs_are_a_warning_naming_the_exclude(tmp_path: Path) -> None:
+    plugin = shutil.copytree(EXAMPLES / "wind-chill", tmp_path / "wind-chill")
+    assert build_plugin(plugin, output_dir=plugin / "dist").ok
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.ok  # packaged, as the SDK would, but said out loud
+    (warning,) = [d for d in result.diagnostics if d.path == "dist/"]
+    assert (warning.code, warning.severity) == ("suspicious-file", "warning")
+    assert "holds the outputs of an earlier build" in warning.message
+    assert "add 'dist/' to plugin.exclude" in warning.message
+    validate = cli("validate", str(plugin), "--json")
+    assert validate.returncode == 0
+    assert "holds the outputs of an earlier build" in validate.stdout
+    manifest = plugin / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text().replace("[dependencies]", 'exclude = ["dist/"]\n[dependencies]', 1)
+    )
+    assert not [
+        d for d in build_plugin(plugin, output_dir=tmp_path / "o2").diagnostics if d.path == "dist/"
+    ]
+
+
+def test_builds_of_each_format_list_both_in_manifest_json(tmp_path: Path) -> None:
+    """Seed 000's release workflow builds tar.gz, then zip, into one directory."""
+    plugin = shutil.copytree(EXAMPLES / "wind-chill", tmp_path / "wind-chill")
+    out = tmp_path / "dist"
+    assert build_plugin(plugin, formats=("tar.gz",), output_dir=out).ok
+    assert build_plugin(plugin, formats=("zip",), output_dir=out).ok
+    listed = json.loads((out / "manifest.json").read_bytes())["packages"]
+    assert [p["format"] for p in listed] == ["tar.gz", "zip"]
+    assert cli("verify", str(out), "--source", str(plugin)).returncode == 0
+    # Same version, other content: the stale tar.gz is no longer listed as this build's.
+    (plugin / "README.md").write_text("changed without a version bump\n")
+    assert build_plugin(plugin, formats=("zip",), output_dir=out).ok
+    listed = json.loads((out / "manifest.json").read_bytes())["packages"]
+    assert [p["format"] for p in listed] == ["zip"]
+
+
+_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3")
+
+
+def test_eight_concurrent_builds_into_one_directory_lose_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    for _round in range(2):
+        shutil.rmtree(out, ignore_errors=True)
+        commands = []
+        for version in _VERSIONS:
+            copy = tmp_path / f"src-{version}-{_round}"
+            shutil.copytree(EXAMPLES / "wind-chill", copy)
+            manifest = copy / "manifest.toml"
+            manifest.write_text(manifest.read_text().replace('"1.2.0"', f'"{version}"'))
+            for fmt in ("tar.gz", "zip"):
+                commands.append(
+                    [
+                        sys.executable,
+                        "-m",
+                        "plugin_build",
+                        "build",
+                        str(copy),
+                        "--format",
+                        fmt,
+                        "--output-dir",
+                        str(out),
+                    ]
+                )
+        procs = [
+            subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err.decode("utf-8", "replace")
+        lines = (out / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 8, lines  # every line of every build
+        check = subprocess.run(
+            [*sha256sum(), "-c", "SHA256SUMS"], cwd=out, capture_output=True, check=False
+        )
+        assert check.returncode == 0, check.stdout
+        listed = json.loads((out / "manifest.json").read_bytes())
+        assert [p["format"] for p in listed["packages"]] == ["tar.gz", "zip"]
+        assert listed["version"] in _VERSIONS
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def _big_plugin(root: Path, megabytes: int) -> Path:
+    golden_plugin(root)
+    with (root / "blob.bin").open("wb") as f:
+        for _ in range(megabytes):
+            f.write(os.urandom(1 << 20))
+    return root
+
+
+def _start_build(plugin: Path, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plugin_build",
+            "build",
+            str(plugin),
+            "--format",
+            "all",
+            "--output-dir",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for_compression(out: Path, proc: subprocess.Popen[bytes]) -> None:
+    """Until the compressors have started writing (their temporaries hold data)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        temps = [
+            p
+            for p in out.glob(".*.tmp")
+            if p.name.endswith((".gz.", ".zip.")) or ".tar.gz." in p.name or ".zip." in p.name
+        ]
+        if any(p.stat().st_size > 0 for p in temps if p.exists()):
+            return
+        time.sleep(0.02)
+    pytest.fail("the build never reached compression")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_build_stops_at_once_and_leaves_nothing(
+    tmp_path: Path, signame: str
+) -> None:
+    import signal
+    import time
+
+    plugin = _big_plugin(tmp_path / "p", 160)
+    out = tmp_path / "out"
+    proc = _start_build(plugin, out)
+    _wait_for_compression(out, proc)
+    sent = time.monotonic()
+    proc.send_signal(getattr(signal, signame))
+    proc.wait(60)
+    stopped = time.monotonic() - sent
+    assert proc.returncode == (130 if signame == "SIGINT" else 143)
+    assert stopped < 1.0, f"took {stopped:.2f} s to stop"  # not after the compressors finish
+    assert sorted(p.name for p in out.iterdir()) == []  # no temporary, no partial archive
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_later_build_removes_what_a_killed_one_left_but_not_a_live_ones(
+    tmp_path: Path,
+) -> None:
+    import signal
+
+    plugin = _big_plugin(tmp_path / "p", 96)
+    out = tmp_path / "out"
+    killed = _start_build(plugin, out)
+    _wait_for_compression(out, killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    stale = sorted(p.name for p in out.glob(".*.tmp"))
+    assert stale  # what SIGKILL leaves: nothing can clean up after it
+    live = _start_build(plugin, out)
+    _wait_for_compression(out, live)
+    later = build_plugin(golden_plugin(tmp_path / "small"), output_dir=out / "other")
+    assert later.ok
+    small_out = out / "small-out"
+    assert build_plugin(tmp_path / "small", output_dir=small_out).ok
+    # A build into `out` itself: removes the killed build's temporaries, not the live ones.
+    again = build_plugin(plugin, formats=("tar.gz",), output_dir=out)
+    assert again.ok, again.error
+    assert not set(stale) & {p.name for p in out.iterdir()}
+    live.wait(120)
+    assert live.returncode == 0  # its temporaries were left alone
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_metadata_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugin_build import build as build_module
+    from plugin_build.outputs import MetadataError
+
+    plugin = shutil.copytree(EXAMPLES / "wind-chill", tmp_path / "wind-chill")
+    out = tmp_path / "dist"
+    assert build_plugin(plugin, formats=("tar.gz", "zip"), output_dir=out).ok
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (plugin / "README.md").write_text("new content\n")
+
+    def fail(document: object) -> bytes:
+        raise MetadataError("a value cannot be written as YAML (test)")
+
+    monkeypatch.setattr(build_module, "render_yaml", fail)
+    result = build_plugin(plugin, formats=("tar.gz", "zip"), output_dir=out)
+    assert result.status == "failed"
+    assert (
+        result.error == "cannot write the build metadata: a value cannot be written as YAML (test)"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of arbitrary bytes")
+def test_undecodable_names_that_would_collide_are_refused_at_build(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    for raw in (b"bad\xff.txt", b"bad\xfe.txt"):
+        with open(os.path.join(os.fsencode(plugin), raw), "wb") as f:
+            f.write(raw)
+    validate = cli("validate", str(plugin), "--json")
+    assert validate.returncode == 0  # as the SDK's validate
+    (warning,) = json.loads(validate.stdout)["plugins"][0]["diagnostics"]
+    assert (warning["code"], warning["severity"]) == ("path-collision", "warning")
+    assert "bad\\xff.txt" in warning["message"]
+    assert "bad\\xfe.txt" in warning["message"]
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.status == "failed"
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("path-collision", "error")]
+    assert not list((tmp_path / "out").glob("*.tar.gz"))
+    os.unlink(os.path.join(os.fsencode(plugin), b"bad\xfe.txt"))
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.ok
+    assert [d.code for d in result.diagnostics] == ["path-encoding"]
+    with tarfile.open(result.packages[0].path) as tar:
+        assert "p-0.1.0/bad\ufffd.txt" in tar.getnames()  # as the SDK stores it
+
+
+def test_path_too_long_warns_at_validate_and_fails_the_build(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    deep = plugin / "/".join(["d" * 60] * 4) / "x.txt"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("x")
+    validate = cli("validate", str(plugin), "--json")
+    assert validate.returncode == 0  # the SDK's validate accepts it
+    (diag,) = json.loads(validate.stdout)["plugins"][0]["diagnostics"]
+    assert (diag["code"], diag["severity"]) == ("path-too-long", "warning")
+    result = build_plugin(plugin, output_dir=tmp_path / "out")
+    assert result.status == "failed"  # the SDK's package refuses it
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("path-too-long", "error")]

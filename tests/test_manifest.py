@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,8 @@ from hypothesis import strategies as st
 
 from plugin_build.diagnostics import Code, Diagnostic
 from plugin_build.manifest import (
+    MANIFEST_SIZE_LIMIT,
+    TOML_NESTING_LIMIT,
     ManifestResult,
     canonical_name,
     load_manifest,
@@ -481,3 +488,144 @@ def test_random_manifests_never_raise(
 def test_random_bytes_never_raise(data: bytes) -> None:
     result = parse_manifest(data)
     assert result.manifest is not None or result.diagnostics
+
+
+# -- a manifest is a bounded regular file inside the plugin (issue 7, class 3) ------------
+
+GOOD = BASE.format(msv="1.3", plugin="", deps="").encode()
+
+
+def _plugin_with(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    root.mkdir()
+    return root
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="POSIX links")
+@pytest.mark.parametrize("target", ["/dev/zero", "outside"])
+def test_a_symlinked_manifest_is_refused_without_being_read(tmp_path: Path, target: str) -> None:
+    root = _plugin_with(tmp_path)
+    outside = tmp_path / "secret.toml"
+    outside.write_bytes(GOOD.replace(b'"sample"', b'"SECRET-NAME"'))
+    (root / "manifest.toml").symlink_to(outside if target == "outside" else target)
+    result = load_manifest(root)
+    assert result.manifest is None
+    (diag,) = result.diagnostics
+    assert diag.code == Code.MANIFEST_MISSING  # what the SDK says: links are never packaged
+    assert "symbolic link" in diag.message
+    assert "SECRET" not in repr(result)  # never read through the link
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_manifest_is_refused_without_blocking(tmp_path: Path) -> None:
+    root = _plugin_with(tmp_path)
+    os.mkfifo(root / "manifest.toml")
+    done: list[ManifestResult] = []
+    worker = threading.Thread(target=lambda: done.append(load_manifest(root)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done, "reading a FIFO manifest blocked"
+    (diag,) = done[0].diagnostics
+    assert diag.code == Code.MANIFEST_UNREADABLE
+    assert "a FIFO, not a regular file" in diag.message
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs a device")
+def test_a_device_manifest_is_refused(tmp_path: Path) -> None:
+    root = _plugin_with(tmp_path)
+    try:
+        os.mknod(root / "manifest.toml", 0o644 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero
+    except (PermissionError, AttributeError):
+        pytest.skip("cannot create a device node here")
+    (diag,) = load_manifest(root).diagnostics
+    assert diag.code == Code.MANIFEST_UNREADABLE
+    assert "a device, not a regular file" in diag.message
+
+
+def test_an_oversized_manifest_is_refused_with_its_size(tmp_path: Path) -> None:
+    root = _plugin_with(tmp_path)
+    (root / "manifest.toml").write_bytes(GOOD + b"# " + b"x" * (MANIFEST_SIZE_LIMIT) + b"\n")
+    (diag,) = load_manifest(root).diagnostics
+    assert diag.code == Code.MANIFEST_TOO_LARGE
+    assert f"{MANIFEST_SIZE_LIMIT >> 10} KiB" in diag.message
+    (root / "manifest.toml").write_bytes(GOOD)
+    assert load_manifest(root).manifest is not None
+
+
+# -- tables written as arrays: the SDK fills them by position (class 14a) ---------------
+
+
+def test_tables_written_as_arrays_are_read_by_position_with_a_warning() -> None:
+    result = parse_manifest(
+        b'manifest_schema_version = "1.2"\n'
+        b'plugin = ["p", "0.1.0", "x", ["process_writes"], "https://example.com"]\n'
+        b'dependencies = [">=3.0.0", ["requests"]]\n'
+    )
+    manifest = result.manifest
+    assert manifest is not None
+    assert (manifest.name, manifest.version, manifest.description) == ("p", "0.1.0", "x")
+    assert (manifest.triggers, manifest.homepage) == (("process_writes",), "https://example.com")
+    assert (manifest.database_version, manifest.python) == (">=3.0.0", ("requests",))
+    assert [(d.code, d.severity, d.field) for d in result.diagnostics] == [
+        (Code.MANIFEST_POSITIONAL_TABLE, "warning", "plugin"),
+        (Code.MANIFEST_POSITIONAL_TABLE, "warning", "dependencies"),
+    ]
+    assert all("write it as a [" in d.message for d in result.diagnostics)
+
+
+def test_a_positional_field_error_points_at_its_element() -> None:
+    result = parse_manifest(
+        b'manifest_schema_version = "1.2"\nplugin = ["p", "0.1", "x", ["process_writes"]]\n'
+        b'[dependencies]\ndatabase_version = ">=3"\n'
+    )
+    (error,) = errors(result)
+    assert (error.field, error.line, error.column) == ("plugin.version", 2, 16)
+
+
+def test_a_positional_table_too_short_is_the_sdks_parse_error() -> None:
+    result = parse_manifest(
+        b'manifest_schema_version = "1.2"\nplugin = ["p", "0.1.0", "x"]\n'
+        b'[dependencies]\ndatabase_version = ">=3"\n'
+    )
+    assert result.manifest is None
+    (error,) = errors(result)
+    assert error.field == "plugin"
+    assert "needs name, version, description, triggers" in error.message
+
+
+def test_positional_plugin_dependencies() -> None:
+    result = check(
+        msv="1.3",
+        deps='plugins = [["https://plugins.example.com/index.json", "geo", ">=1.0"]]',
+    )
+    assert result.manifest is not None
+    (dep,) = result.manifest.plugins
+    assert (dep.index_url, dep.name, dep.version) == (
+        "https://plugins.example.com/index.json",
+        "geo",
+        ">=1.0",
+    )
+    assert [d.field for d in result.diagnostics] == ["dependencies.plugins[0]"]
+
+
+# -- nesting: the SDK's TOML parser stops at 80 levels; we never overflow the stack -------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        lambda n: "a = " + "[" * n + "]" * n,
+        lambda n: "a = " + "{b = " * n + "1" + "}" * n,
+        lambda n: "a" + ".a" * (n - 1) + " = 1",
+        lambda n: "[" + ".".join(["t"] * n) + "]",
+    ],
+    ids=["arrays", "inline tables", "dotted key", "table header"],
+)
+def test_nesting_limit_is_the_sdks(value: Callable[[int], str]) -> None:
+    def verdict(n: int) -> list[str]:
+        text = f"{BASE.format(msv='1.3', plugin='', deps='')}\n[extra]\n{value(n)}\n"
+        return [d.code for d in errors(parse_manifest(text.encode()))]
+
+    assert verdict(TOML_NESTING_LIMIT - 1) == []
+    assert verdict(TOML_NESTING_LIMIT) == [Code.MANIFEST_SYNTAX]
+    assert verdict(20_000) == [Code.MANIFEST_SYNTAX]  # deeper than Python's recursion limit

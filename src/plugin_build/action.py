@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from .build import FORMAT_CHOICES, FORMATS, BuildResult, build_plugin
+from .build import FORMAT_CHOICES, BuildResult, build_plugin
 from .discover import find_plugin_root, holds_manifest
 from .outputs import (
+    FORMATS,
     SHA256SUMS,
     ArchiveFormat,
     Package,

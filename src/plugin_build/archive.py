@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 import cramjam
 
-from .fileio import CHUNK, Digests, NotRegularFileError, file_digests, open_regular
+from .fileio import CHUNK, Digests, NotRegularFileError, Tree, file_digests, open_regular
 from .validate import ARCHIVE_PATH_LIMIT, path_too_long_message
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "ZIP_ENTRY_LIMIT",
     "ZIP_SIZE_LIMIT",
     "ArchiveError",
+    "Cancelled",
     "Digests",
     "Entry",
     "HashingWriter",
@@ -54,6 +55,7 @@ class Member:
     name: str  # full archive path, "{name}-{version}/{relpath}"
     source: Path  # regular file on disk (never followed if it became a link)
     executable: bool  # stored 0755 instead of 0644
+    rel: str = ""  # the on-disk path below the plugin root, for opening through a Tree
 
 
 class ArchiveError(Exception):
@@ -242,7 +244,13 @@ def _padding(size: int) -> bytes:
 
 
 def _check_names(members: Sequence[Member]) -> None:
+    previous = None
     for member in members:
+        if member.name == previous:
+            raise ArchiveError(
+                f"two files would both be stored as {member.name}; rename one", member.name
+            )
+        previous = member.name
         try:
             size = len(member.name.encode("utf-8"))
         except UnicodeEncodeError:
@@ -254,19 +262,26 @@ def _check_names(members: Sequence[Member]) -> None:
             raise ArchiveError(f"{member.name} is not a plain relative archive path", member.name)
 
 
-def _open_source(source: Path) -> tuple[io.FileIO, int]:
+def _open_source(member: Member, tree: Tree | None) -> tuple[io.FileIO, int]:
     """Open a source that must still be a regular file, never following a link it
-    became: (unbuffered file, size)."""
+    became (through ``tree``: nor a link any directory on its way became):
+    (unbuffered file, size)."""
+    source = member.source
     try:
-        if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
-            raise OSError(errno.ELOOP, "symbolic link")
-        file = open_regular(source, follow=False, buffered=False)
+        if tree is not None and member.rel:
+            file = tree.open(member.rel, buffered=False)
+            assert isinstance(file, io.FileIO)
+        else:
+            if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
+                raise OSError(errno.ELOOP, "symbolic link")
+            file = open_regular(source, follow=False, buffered=False)
     except NotRegularFileError:
         raise ArchiveError(f"{source} is no longer a regular file", str(source)) from None
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW reports for a link
+        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR):  # O_NOFOLLOW met a link
             raise ArchiveError(
-                f"{source} is now a symbolic link, not a regular file", str(source)
+                f"{source} is now a symbolic link or reached through one, not a regular file",
+                str(source),
             ) from None
         raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}", str(source)) from None
     try:
@@ -277,12 +292,17 @@ def _open_source(source: Path) -> tuple[io.FileIO, int]:
 
 
 def write_tar(
-    members: Sequence[Member], out: Writable, *, on_bytes: Callable[[int], None] | None = None
+    members: Sequence[Member],
+    out: Writable,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+    tree: Tree | None = None,
 ) -> list[Entry]:
     """Write the SDK's canonical uncompressed tar of `members` (already sorted) to `out`.
 
     Every path is checked before anything is written (PathTooLongError for the first
     path over the limit); after any other ArchiveError `out` holds a partial tar.
+    With ``tree`` (the plugin root) each source is opened through it, by ``rel``.
     """
     _check_names(members)
     entries: list[Entry] = []
@@ -290,7 +310,7 @@ def write_tar(
     buffer = bytearray(CHUNK)
     view = memoryview(buffer)
     for member in members:
-        source, size = _open_source(member.source)
+        source, size = _open_source(member, tree)
         with source:
             header = _header_blocks(member.name, 0o755 if member.executable else 0o644, size)
             out.write(header)
@@ -338,22 +358,22 @@ def gzip_file(src: Path, dst: Path) -> None:
         raise ArchiveError(f"cannot gzip {src} into {dst}: {exc}", str(dst)) from None
 
 
-# --- zip: canonical, no zip64, strictly sequential -----------------------------------------
+# --- zip: canonical, strictly sequential; zip64 records only where a limit needs them -------
 
-ZIP_ENTRY_LIMIT = 0xFFFF  # >= this many entries needs zip64
-ZIP_SIZE_LIMIT = 0xFFFFFFFF  # >= this size or offset needs zip64
+ZIP_ENTRY_LIMIT = 0xFFFF  # this many entries or more: a zip64 end record
+ZIP_SIZE_LIMIT = 0xFFFFFFFF  # a size or offset this large or more: zip64 fields
 _DOS_DATE: Final = 0x0021  # 1980-01-01; time 00:00 is 0
 _MADE_BY: Final = 0x0314  # unix, zip 2.0
 _NEEDED: Final = 20
+_NEEDED_64: Final = 45  # zip 4.5: zip64
 _DEFLATE: Final = 8
 _UTF8_FLAG: Final = 1 << 11
 _DESCRIPTOR_FLAG: Final = 1 << 3
+_ZIP64_EXTRA: Final = 0x0001
 
 
-def _too_large(name: str) -> ArchiveError:
-    return ArchiveError(
-        f"{name} is too large for a zip without zip64 extensions; build tar.gz", name
-    )
+class Cancelled(Exception):
+    """The build was interrupted while this archive was being written."""
 
 
 def write_zip(
@@ -362,31 +382,49 @@ def write_zip(
     out: Writable,
     *,
     on_bytes: Callable[[int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> None:
     """Write a canonical zip of `entries`, reading their data back from the uncompressed
-    tar at `tar_path`. `out` is written strictly sequentially (it may be hashing)."""
-    if len(entries) >= ZIP_ENTRY_LIMIT:
-        extra = entries[ZIP_ENTRY_LIMIT - 1].name
-        raise ArchiveError(
-            f"{extra} is one member too many for a zip without zip64 extensions; build tar.gz",
-            extra,
-        )
-    for entry in entries:
-        if entry.size >= ZIP_SIZE_LIMIT:
-            raise _too_large(entry.name)
+    tar at `tar_path`. `out` is written strictly sequentially (it may be hashing).
+
+    Archives under every zip limit carry no extra field at all; past a limit the
+    zip64 records that limit needs are written (an end record beyond 65,534
+    entries, extra fields for sizes and offsets beyond 4 GiB), as Info-ZIP and
+    Python's zipfile read them. ``cancelled()`` is polled between chunks.
+    """
     sink = _CountingSink(out)
     central: list[bytes] = []
     with open(tar_path, "rb") as tar:
         for entry in entries:
-            central.append(_zip_member(entry, tar, sink, on_bytes))
+            if cancelled is not None and cancelled():
+                raise Cancelled
+            central.append(_zip_member(entry, tar, sink, on_bytes, cancelled))
     cd_offset = sink.pos
     for record in central:
         sink.write(record)
     cd_size = sink.pos - cd_offset
-    if cd_offset >= ZIP_SIZE_LIMIT or cd_size >= ZIP_SIZE_LIMIT:
-        raise _too_large(entries[-1].name)
     n = len(entries)
-    sink.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, cd_offset, 0))
+    if n >= ZIP_ENTRY_LIMIT or cd_size >= ZIP_SIZE_LIMIT or cd_offset >= ZIP_SIZE_LIMIT:
+        end64 = sink.pos
+        sink.write(
+            struct.pack(
+                "<IQHHIIQQQQ", 0x06064B50, 44, _MADE_BY, _NEEDED_64, 0, 0, n, n, cd_size, cd_offset
+            )
+        )
+        sink.write(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
+    sink.write(
+        struct.pack(
+            "<IHHHHIIH",
+            0x06054B50,
+            0,
+            0,
+            min(n, 0xFFFF),
+            min(n, 0xFFFF),
+            min(cd_size, 0xFFFFFFFF),
+            min(cd_offset, 0xFFFFFFFF),
+            0,
+        )
+    )
 
 
 class _CountingSink:
@@ -401,12 +439,14 @@ class _CountingSink:
 
 
 def _zip_member(
-    entry: Entry, tar: BinaryIO, sink: _CountingSink, on_bytes: Callable[[int], None] | None
+    entry: Entry,
+    tar: BinaryIO,
+    sink: _CountingSink,
+    on_bytes: Callable[[int], None] | None,
+    cancelled: Callable[[], bool] | None,
 ) -> bytes:
     """Write one member's local header, data (and descriptor); return its central record."""
     offset = sink.pos
-    if offset >= ZIP_SIZE_LIMIT:
-        raise _too_large(entry.name)
     name = entry.name.encode("utf-8")
     flags = 0 if entry.name.isascii() else _UTF8_FLAG
     changed = ArchiveError(f"the tar data of {entry.name} changed while zipping", entry.name)
@@ -417,9 +457,12 @@ def _zip_member(
             raise changed
         body = cramjam.deflate.compress(data, level=6)
         csize = len(body)
-        if csize >= ZIP_SIZE_LIMIT:
-            raise _too_large(entry.name)
-        sink.write(_local_header(name, flags, entry.crc32, csize, entry.size))
+        big = csize >= ZIP_SIZE_LIMIT or entry.size >= ZIP_SIZE_LIMIT
+        if big:
+            extra = struct.pack("<HHQQ", _ZIP64_EXTRA, 16, entry.size, csize)
+            sink.write(_local_header(name, flags, entry.crc32, 0xFFFFFFFF, 0xFFFFFFFF, extra=extra))
+        else:
+            sink.write(_local_header(name, flags, entry.crc32, csize, entry.size))
         sink.write(body)
         if on_bytes is not None:
             on_bytes(entry.size)
@@ -427,10 +470,16 @@ def _zip_member(
         # Bounded memory: deflate 1 MiB at a time with a sync flush after each, so the
         # boundaries (hence the bytes) are fixed; crc and sizes follow in a data descriptor.
         flags |= _DESCRIPTOR_FLAG
-        sink.write(_local_header(name, flags, 0, 0, 0))
+        # Deflate can grow incompressible data a little: decide zip64 up front, as
+        # zipfile does, from the uncompressed size with a margin.
+        big = entry.size * 1.05 >= ZIP_SIZE_LIMIT
+        extra = struct.pack("<HHQQ", _ZIP64_EXTRA, 16, 0, 0) if big else b""
+        sink.write(_local_header(name, flags, 0, 0, 0, extra=extra))
         compressor = cramjam.deflate.Compressor(6)
         crc, csize, remaining = 0, 0, entry.size
         while remaining:
+            if cancelled is not None and cancelled():
+                raise Cancelled
             chunk = tar.read(min(CHUNK, remaining))
             if not chunk:
                 raise changed
@@ -442,30 +491,53 @@ def _zip_member(
                 on_bytes(len(chunk))
         if crc != entry.crc32:
             raise changed
-        if csize >= ZIP_SIZE_LIMIT:
-            raise _too_large(entry.name)
-        sink.write(struct.pack("<4I", 0x08074B50, crc, csize, entry.size))
+        if csize >= ZIP_SIZE_LIMIT and not big:
+            raise ArchiveError(
+                f"{entry.name} grew past 4 GiB when compressed; build tar.gz", entry.name
+            )
+        if big:
+            sink.write(struct.pack("<IIQQ", 0x08074B50, crc, csize, entry.size))
+        else:
+            sink.write(struct.pack("<4I", 0x08074B50, crc, csize, entry.size))
     attrs = (0o100755 if entry.executable else 0o100644) << 16
+    # Central record: each value too large for its 32-bit field moves to the zip64 extra.
+    wide = [v for v in (entry.size, csize, offset) if v >= ZIP_SIZE_LIMIT]
+    extra = struct.pack(f"<HH{len(wide)}Q", _ZIP64_EXTRA, 8 * len(wide), *wide) if wide else b""
     return (
-        struct.pack("<IHH", 0x02014B50, _MADE_BY, _NEEDED)
-        + _common_fields(flags, entry.crc32, csize, entry.size, name)
+        struct.pack("<IHH", 0x02014B50, _MADE_BY, _NEEDED_64 if wide else _NEEDED)
+        + _common_fields(
+            flags,
+            entry.crc32,
+            min(csize, 0xFFFFFFFF),
+            min(entry.size, 0xFFFFFFFF),
+            name,
+            extra_len=len(extra),
+        )
         # comment length, disk, internal attributes, external attributes, header offset
-        + struct.pack("<HHHII", 0, 0, 0, attrs, offset)
+        + struct.pack("<HHHII", 0, 0, 0, attrs, min(offset, 0xFFFFFFFF))
         + name
+        + extra
     )
 
 
-def _local_header(name: bytes, flags: int, crc: int, csize: int, usize: int) -> bytes:
+def _local_header(
+    name: bytes, flags: int, crc: int, csize: int, usize: int, *, extra: bytes = b""
+) -> bytes:
     return (
-        struct.pack("<IH", 0x04034B50, _NEEDED)
-        + _common_fields(flags, crc, csize, usize, name)
+        struct.pack("<IH", 0x04034B50, _NEEDED_64 if extra else _NEEDED)
+        + _common_fields(flags, crc, csize, usize, name, extra_len=len(extra))
         + name
+        + extra
     )
 
 
-def _common_fields(flags: int, crc: int, csize: int, usize: int, name: bytes) -> bytes:
-    """Flags .. extra-field length, shared by local and central headers; no extra fields."""
-    return struct.pack("<HHHHIIIHH", flags, _DEFLATE, 0, _DOS_DATE, crc, csize, usize, len(name), 0)
+def _common_fields(
+    flags: int, crc: int, csize: int, usize: int, name: bytes, *, extra_len: int = 0
+) -> bytes:
+    """Flags .. extra-field length, shared by local and central headers."""
+    return struct.pack(
+        "<HHHHIIIHH", flags, _DEFLATE, 0, _DOS_DATE, crc, csize, usize, len(name), extra_len
+    )
 
 
 # --- checksums ------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ version is unusable cannot be packaged at all.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import stat
@@ -61,6 +63,14 @@ class _Located:
         self.root = root
 
     def find(self, *path: str | int) -> tuple[int | None, int | None]:
+        best = self.node(*path)
+        if best is None:
+            return None, None
+        mark = best.start_mark
+        return mark.line + 1, mark.column + 1
+
+    def node(self, *path: str | int) -> yaml.Node | None:
+        """The node at ``path``, or the deepest one found on the way."""
         import yaml
 
         node = self.root
@@ -80,43 +90,41 @@ class _Located:
             if child is None:
                 break
             node = best = child
-        if best is None:
-            return None, None
-        mark = best.start_mark
-        return mark.line + 1, mark.column + 1
+        return best
 
 
 def load_plugin_yaml(root: Path) -> BettyResult:
     import yaml
 
-    path = root / PLUGIN_YAML
+    from .manifest import MANIFEST_SIZE_LIMIT, read_manifest_file
+
+    raw = read_manifest_file(root, PLUGIN_YAML, MANIFEST_SIZE_LIMIT)
+    if isinstance(raw, Diagnostic):
+        return BettyResult(None, (raw,))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        message = f"{PLUGIN_YAML} not found: {path}; add one at the plugin root"
-        return BettyResult(None, (Diagnostic(Code.MANIFEST_MISSING, message),))
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        message = f"cannot read {PLUGIN_YAML}: {reason}"
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        message = f"cannot read {PLUGIN_YAML}: it is not valid UTF-8; save it as UTF-8"
         return BettyResult(None, (Diagnostic(Code.MANIFEST_UNREADABLE, message, path=PLUGIN_YAML),))
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = _Converter().convert(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
-        return BettyResult(
+        return _yaml_problem(
+            Code.MANIFEST_SYNTAX,
+            f"Invalid YAML in {PLUGIN_YAML}: {problem}; fix the YAML syntax",
+            mark,
+        )
+    except _Unbounded as exc:
+        return _yaml_problem(exc.code, f"{PLUGIN_YAML} {exc.problem}", exc.mark)
+    except RecursionError:
+        return _yaml_problem(
+            Code.MANIFEST_TOO_LARGE,
+            f"{PLUGIN_YAML} nests too deeply to be read; flatten it",
             None,
-            (
-                Diagnostic(
-                    Code.MANIFEST_SYNTAX,
-                    f"Invalid YAML in {PLUGIN_YAML}: {problem}; fix the YAML syntax",
-                    path=PLUGIN_YAML,
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                ),
-            ),
         )
     except yaml.YAMLError as exc:
         message = f"Invalid YAML in {PLUGIN_YAML}: {exc}"
@@ -124,6 +132,149 @@ def load_plugin_yaml(root: Path) -> BettyResult:
     finally:
         loader.dispose()
     return _Checker(root, _Located(node)).check(data)
+
+
+def _yaml_problem(code: str, message: str, mark: yaml.Mark | None) -> BettyResult:
+    return BettyResult(
+        None,
+        (
+            Diagnostic(
+                code,
+                message,
+                path=PLUGIN_YAML,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ),
+        ),
+    )
+
+
+# What a plugin.yaml may expand to: far above any real one, far below what hurts.
+YAML_VALUE_LIMIT: Final = 100_000  # values after aliases are expanded
+YAML_DEPTH_LIMIT: Final = 100  # nested sequences and mappings
+_TAG: Final = "tag:yaml.org,2002:"
+
+
+class _Unbounded(Exception):
+    def __init__(
+        self, problem: str, mark: yaml.Mark | None, code: str = Code.MANIFEST_TOO_LARGE
+    ) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+        self.code = code
+
+
+class _Converter:
+    """A composed YAML document → plain JSON-safe values, within bounds.
+
+    Used instead of PyYAML's constructor so that every value the outputs carry
+    (manifest.json, the report, the preview) is one JSON and YAML can both hold:
+    timestamps, ``!!binary`` and non-finite floats stay the text as written, a
+    ``!!set`` becomes the list of its members, keys are the text as written.
+    Aliases are expanded against a budget (an alias bomb is refused, not built),
+    a recursive alias is refused, and merge keys (``<<``) are expanded here, under
+    the same budget.
+    """
+
+    def __init__(self) -> None:
+        import yaml
+
+        self.yaml = yaml
+        self.budget = YAML_VALUE_LIMIT
+        self.active: set[int] = set()
+        self.scalars = yaml.SafeLoader("")  # constructs single scalars only
+
+    def convert(self, node: yaml.Node, depth: int = 0) -> Any:
+        yaml = self.yaml
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Unbounded(
+                f"expands to more than {YAML_VALUE_LIMIT:,} values (through aliases); "
+                "write it without nested aliases",
+                node.start_mark,
+            )
+        if depth > YAML_DEPTH_LIMIT:
+            raise _Unbounded(
+                f"nests more than {YAML_DEPTH_LIMIT} levels deep; flatten it", node.start_mark
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if id(node) in self.active:
+            raise _Unbounded(
+                "has a recursive alias (a value that contains itself); remove it",
+                node.start_mark,
+                Code.MANIFEST_SYNTAX,
+            )
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                self.known(node, ("seq", "omap", "pairs"))
+                return [self.convert(child, depth + 1) for child in node.value]
+            assert isinstance(node, yaml.MappingNode)
+            self.known(node, ("map", "set"))
+            mapping = self.mapping(node, depth)
+            return list(mapping) if node.tag == _TAG + "set" else mapping
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        yaml = self.yaml
+        out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                # Earlier merged mappings win over later ones; explicit keys over all.
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    value = self.convert(source, depth + 1)
+                    if not isinstance(value, dict):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            "a merge key (<<) needs a mapping or a list of mappings",
+                            source.start_mark,
+                        )
+                    for key, item in value.items():
+                        merged.setdefault(key, item)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "a key is a list or a mapping; keys must be plain text",
+                    key_node.start_mark,
+                )
+            self.budget -= 1
+            out[str(key_node.value)] = self.convert(value_node, depth + 1)
+        return {**merged, **out} if merged else out
+
+    def known(self, node: yaml.Node, kinds: tuple[str, ...]) -> None:
+        if node.tag not in tuple(_TAG + kind for kind in kinds):
+            raise self.yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"could not determine a constructor for the tag {node.tag!r}",
+                node.start_mark,
+            )
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag in (_TAG + "str", _TAG + "null", _TAG + "bool", _TAG + "int", _TAG + "float"):
+            try:
+                value = self.scalars.construct_object(node)
+            except (ValueError, OverflowError):  # e.g. an int past Python's digit limit
+                return node.value
+            if isinstance(value, float) and not math.isfinite(value):
+                return node.value  # .nan / .inf: JSON has no such number
+            return value
+        if tag.startswith(_TAG):  # timestamp, binary, value, …: the text as written
+            return node.value
+        raise self.yaml.constructor.ConstructorError(
+            None, None, f"could not determine a constructor for the tag {tag!r}", node.start_mark
+        )
 
 
 class _Checker:
@@ -164,11 +315,14 @@ class _Checker:
             self.report(Code.MANIFEST_FIELD, f"{key} is missing from {PLUGIN_YAML}; add it")
             return None
         if not isinstance(value, str):
-            self.report(
-                Code.MANIFEST_FIELD,
-                f'{key} must be a string; quote it ({key}: "{value}") so YAML keeps it as written',
-                key,
-            )
+            node = self.located.node(key)
+            written = getattr(node, "value", None)
+            if isinstance(written, str):  # quote the text as written: 1.10, not 1.1
+                quoted = json.dumps(written, ensure_ascii=False)
+                hint = f"quote it ({key}: {quoted}) so YAML keeps it as written"
+            else:
+                hint = "write it as text"
+            self.report(Code.MANIFEST_FIELD, f"{key} must be a string; {hint}", key)
             return None
         if not pattern.match(value):
             self.report(

@@ -8,8 +8,8 @@ the action decide where they go.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from .archive import (
     ArchiveError,
+    Cancelled,
     Digests,
     Entry,
     HashingWriter,
@@ -31,15 +32,20 @@ from .betty import PLUGIN_YAML
 from .contents import Contents, plugin_contents
 from .diagnostics import Code, Diagnostic
 from .discover import holds_manifest
+from .fileio import TreeChangedError
+from .locking import HeldTemp, locked, remove_stale
 from .manifest import MANIFEST_FILE
 from .outputs import (
+    FORMATS,
     MANIFEST_JSON,
     PREVIEW_YAML,
     SHA256SUMS,
     ArchiveFormat,
+    MetadataError,
     Package,
     TimestampError,
     build_timestamp,
+    earlier_packages,
     manifest_document,
     merge_sha256sums,
     owner_of,
@@ -48,11 +54,9 @@ from .outputs import (
     render_yaml,
     report_document,
     size_human,
-    write_atomic,
 )
-from .validate import PluginReport, detect_format, validate_plugin
+from .validate import BUILD_ERRORS, PluginReport, detect_format, validate_plugin
 
-FORMATS: Final[tuple[ArchiveFormat, ...]] = ("tar.gz", "zip")
 Status = Literal["success", "success_with_warnings", "failed"]
 Log = Callable[[str, str], None]  # (level "INFO"/"WARNING"/"ERROR", message)
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -166,16 +170,45 @@ class _Build:
             raise BuildFailure(f"{self.named} not found: {manifest_path}")
         if fmt is None or not holds_manifest(self.root):
             raise BuildFailure(f"no {MANIFEST_FILE} or {PLUGIN_YAML} found in {self.root}")
-        if self.out == self.root:
-            raise BuildFailure(
-                "the output directory is the plugin directory; choose another --output-dir"
-            )
+        self.prepare_output_dir()
         timestamp = self.timestamp()
+        removed = remove_stale(self.out)
+        if removed:
+            self.info(f"🧹 Removed {len(removed)} temporary file(s) an interrupted build left")
         report = validate_plugin(self.root, prune=[self.out])
         contents = self.check(report, manifest_path)
         self.claim_output_dir(report)
-        packages = self.archives(contents)
-        return self.write_metadata(report, packages, timestamp)
+        with _Staging(self.out) as staging:
+            packages = self.archives(contents, staging)
+            return self.write_metadata(report, packages, timestamp, staging)
+
+    def prepare_output_dir(self) -> None:
+        """Everything that can be wrong with the output directory, before any other work."""
+        fix = "choose another --output-dir"
+        if os.path.realpath(self.out) == os.path.realpath(self.root):
+            how = " (through a symbolic link)" if self.out != self.root else ""
+            raise BuildFailure(
+                f"the output directory {self.out} is the plugin directory{how}; {fix}"
+            )
+        if os.path.lexists(self.out) and not os.path.isdir(self.out):
+            raise BuildFailure(
+                f"the output directory {self.out} exists but is not a directory; remove it or {fix}"
+            )
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BuildFailure(
+                f"cannot create the output directory {self.out}: {exc.strerror or exc}; "
+                f"create it or {fix}"
+            ) from exc
+        try:  # a probe says "not writable" about the directory, not about a hidden file
+            with locked(self.out):
+                HeldTemp(self.out, "probe").discard()
+        except OSError as exc:
+            raise BuildFailure(
+                f"cannot write into the output directory {self.out}: {exc.strerror or exc}; "
+                f"make it writable or {fix}"
+            ) from exc
 
     def timestamp(self) -> str:
         try:
@@ -185,7 +218,15 @@ class _Build:
 
     # -- validation -------------------------------------------------------
     def check(self, report: PluginReport, manifest_path: Path) -> Contents:
-        if report.format is None or not report.buildable:
+        # validate warns about what the SDK's validate accepts but no archive can hold
+        # (paths over 255 bytes, names that collide once stored); packaging refuses it.
+        refused = [d for d in report.diagnostics if d.code in BUILD_ERRORS]
+        if refused and report.buildable:
+            promoted = {d: dataclasses.replace(d, severity="error") for d in refused}
+            report = dataclasses.replace(
+                report, diagnostics=tuple(promoted.get(d, d) for d in report.diagnostics)
+            )
+        if report.format is None or not report.buildable or refused:
             for d in report.diagnostics:
                 self.log("ERROR" if d.is_error else "WARNING", f"❌ {_describe(d)}")
             errors = [d for d in report.diagnostics if d.is_error]
@@ -231,13 +272,11 @@ class _Build:
         return contents
 
     def claim_output_dir(self, report: PluginReport) -> None:
-        """Refuse to overwrite another plugin's metadata in a shared output directory."""
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BuildFailure(
-                f"cannot create the output directory {self.out}: {exc.strerror or exc}"
-            ) from exc
+        """Refuse to overwrite another plugin's metadata in a shared output directory.
+
+        Checked again under the directory lock before anything is replaced; this
+        early check only saves the work of packaging.
+        """
         owner = owner_of(self.out)
         if owner is not None and owner[0] != report.name:
             who = f"plugin {owner[0]!r} {owner[1] or ''}".strip() if owner[0] else "another tool"
@@ -248,36 +287,33 @@ class _Build:
             )
 
     # -- archives ---------------------------------------------------------
-    def archives(self, contents: Contents) -> tuple[Package, ...]:
+    def archives(self, contents: Contents, staging: _Staging) -> tuple[Package, ...]:
+        """Write every archive under a held temporary name; renamed only with the metadata."""
         names = {fmt: self.out / f"{contents.top}.{fmt}" for fmt in self.formats}
         for fmt in self.formats:
             self.info(f"🗜️ Creating {fmt} archive: {names[fmt]}")
         total = sum(f.size for f in contents.selection.files)
         meter = _Meter(self.progress, total * (2 if "zip" in self.formats else 1))
-        with _Staging(self.out) as staging:
-            tar_path = staging.new(f"{contents.top}.tar")
-            try:
-                with open(tar_path, "wb") as handle:
-                    entries = write_tar(contents.members, handle, on_bytes=meter.add)
-                with ThreadPoolExecutor(max_workers=len(self.formats)) as pool:
-                    jobs = {
-                        fmt: pool.submit(self.compress, fmt, entries, tar_path, staging, meter)
-                        for fmt in self.formats
-                    }
-                    done = {fmt: job.result() for fmt, job in jobs.items()}
-            except ArchiveError as exc:
-                raise BuildFailure(str(exc), [_archive_diagnostic(exc)]) from exc
-            except OSError as exc:
-                raise BuildFailure(f"cannot write the archives: {exc}") from exc
-            packages = []
-            for fmt in self.formats:
-                temp, digests = done[fmt]
-                staging.commit(temp, names[fmt])
-                packages.append(
-                    Package(
-                        fmt, names[fmt], digests.size, digests.md5, digests.sha256, len(entries)
-                    )
-                )
+        tar_path = staging.new(f"{contents.top}.tar")
+        temps = {fmt: staging.new(f"{contents.top}.{fmt}") for fmt in self.formats}
+        try:
+            with contents.selection.tree() as tree, open(tar_path, "wb") as handle:
+                entries = write_tar(contents.members, handle, on_bytes=meter.add, tree=tree)
+                staging.tar, staging.entries = (tar_path, handle.tell()), entries
+            done = self.compress_all(entries, tar_path, temps, meter)
+        except TreeChangedError as exc:
+            raise BuildFailure(f"the plugin directory changed during the build: {exc}") from exc
+        except ArchiveError as exc:
+            raise BuildFailure(str(exc), [_archive_diagnostic(exc)]) from exc
+        except OSError as exc:
+            raise BuildFailure(f"cannot write the archives: {exc}") from exc
+        packages = []
+        for fmt in self.formats:
+            digests = done[fmt]
+            staging.final[temps[fmt]] = names[fmt]
+            packages.append(
+                Package(fmt, names[fmt], digests.size, digests.md5, digests.sha256, len(entries))
+            )
         self.info("🔐 Calculating checksums...")
         for package in packages:
             if len(packages) > 1:
@@ -286,27 +322,39 @@ class _Build:
             self.info(f"  SHA256: {package.sha256}")
         return tuple(packages)
 
-    @staticmethod
-    def compress(
-        fmt: ArchiveFormat,
+    def compress_all(
+        self,
         entries: list[Entry],
         tar_path: Path,
-        staging: _Staging,
+        temps: Mapping[ArchiveFormat, Path],
         meter: _Meter,
-    ) -> tuple[Path, Digests]:
-        temp = staging.new(tar_path.name.removesuffix(".tar") + "." + fmt)
-        if fmt == "tar.gz":
-            gzip_file(tar_path, temp)
-            return temp, file_digests(temp)
-        with open(temp, "wb") as handle:
-            writer = HashingWriter(handle)
-            write_zip(entries, tar_path, writer, on_bytes=meter.add)
-        return temp, writer.digests()
+    ) -> dict[ArchiveFormat, Digests]:
+        """Both compressors at once; an interruption stops them within milliseconds."""
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=len(temps)) as pool:
+            jobs = {
+                fmt: pool.submit(_compress, fmt, entries, tar_path, temp, meter=meter, stop=stop)
+                for fmt, temp in temps.items()
+            }
+            try:
+                return {fmt: job.result() for fmt, job in jobs.items()}
+            except BaseException:
+                # Ctrl-C, SIGTERM or a failed compressor: the zip writer polls `stop`;
+                # gzip runs inside cramjam, and ends at once when its input is emptied.
+                stop.set()
+                with contextlib.suppress(OSError):
+                    os.truncate(tar_path, 0)
+                raise
 
     # -- metadata ---------------------------------------------------------
     def write_metadata(
-        self, report: PluginReport, packages: tuple[Package, ...], timestamp: str
+        self,
+        report: PluginReport,
+        packages: tuple[Package, ...],
+        timestamp: str,
+        staging: _Staging,
     ) -> BuildResult:
+        """All or nothing: every document is rendered before any file is replaced."""
         stem = f"{report.name}-{report.version}"
         paths = {
             "report": self.out / f"{stem}-build-report.json",
@@ -316,26 +364,39 @@ class _Build:
         }
         build_report = report_document(report, packages, timestamp)
         try:
-            try:
-                existing: str | None = paths["sums"].read_text(encoding="utf-8")
-            except (FileNotFoundError, UnicodeDecodeError):
-                existing = None
-            sums = merge_sha256sums(existing, packages, self.out)
-            write_atomic(paths["sums"], sums.encode("utf-8"))
-            write_atomic(paths["report"], render_json(build_report))
-            self.info(f"📊 Build report: {paths['report']}")
-            write_atomic(
-                paths["manifest"], render_json(manifest_document(report, packages, timestamp))
-            )
-            self.info(f"📋 Manifest: {paths['manifest']}")
-            write_atomic(paths["preview"], render_yaml(preview_document(report)))
-            self.info(f"📋 Preview file created: {paths['preview']}")
-            self.info(f"🔏 Checksums: {paths['sums']}")
+            rendered = {
+                "report": render_json(build_report),
+                "preview": render_yaml(preview_document(report)),
+            }
+            with locked(self.out):
+                self.claim_output_dir(report)  # again: another build may have won the race
+                existing = _read_text(paths["sums"])
+                kept = earlier_packages(
+                    self.out,
+                    report,
+                    packages,
+                    sums=existing,
+                    built=staging.tar,
+                    entries=staging.entries,
+                )
+                listed = tuple(sorted((*packages, *kept), key=lambda p: FORMATS.index(p.format)))
+                rendered["manifest"] = render_json(manifest_document(report, listed, timestamp))
+                rendered["sums"] = merge_sha256sums(existing, packages, self.out).encode("utf-8")
+                for key in ("sums", "report", "manifest", "preview"):
+                    temp = staging.write(paths[key].name, rendered[key])
+                    staging.final[temp] = paths[key]
+                staging.commit_all()
+        except MetadataError as exc:
+            raise BuildFailure(f"cannot write the build metadata: {exc}") from exc
         except OSError as exc:
             raise BuildFailure(f"cannot write the build metadata: {exc}") from exc
+        self.info(f"📊 Build report: {paths['report']}")
+        self.info(f"📋 Manifest: {paths['manifest']}")
+        self.info(f"📋 Preview file created: {paths['preview']}")
+        self.info(f"🔏 Checksums: {paths['sums']}")
         warnings = len(build_report["validation"]["missing_files"])
         status: Status = "success_with_warnings" if not report.ok else "success"
-        self.summary(report, packages, paths, build_report, warnings)
+        self.summary(report, listed, paths, build_report, warnings)
         return BuildResult(
             status,
             report=report,
@@ -405,32 +466,73 @@ class _Meter:
 
 
 class _Staging:
-    """Temp files in the output directory, renamed into place or removed.
+    """Held temporaries in the output directory: renamed into place together, or removed.
 
-    Temp names are hidden (``.name.token.tmp``), so an interrupted or killed
-    build never leaves a partial file under a final name.
+    Temp names are hidden (``.name.token.tmp``) and each is locked by this build
+    while it lives (see :mod:`plugin_build.locking`), so an interrupted or killed
+    build never leaves a partial file under a final name, and a later build can
+    remove what a killed one left.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.temps: list[Path] = []
+        self.temps: list[HeldTemp] = []
+        self.final: dict[Path, Path] = {}  # temp path -> final path, in commit order
+        self.tar: tuple[Path, int] | None = None  # the uncompressed tar and its size
+        self.entries: list[Entry] = []
 
     def new(self, name: str) -> Path:
-        temp = self.directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        with locked(self.directory):
+            temp = HeldTemp(self.directory, name)
         self.temps.append(temp)
-        return temp
+        return temp.path
 
-    def commit(self, temp: Path, final: Path) -> None:
-        os.replace(temp, final)
-        self.temps.remove(temp)
+    def write(self, name: str, data: bytes) -> Path:
+        path = self.new(name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return path
+
+    def commit_all(self) -> None:
+        for temp, final in self.final.items():
+            os.replace(temp, final)
 
     def __enter__(self) -> _Staging:
         return self
 
     def __exit__(self, *exc: object) -> None:
         for temp in self.temps:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+            temp.discard()
+
+
+def _compress(
+    fmt: ArchiveFormat,
+    entries: list[Entry],
+    tar_path: Path,
+    temp: Path,
+    *,
+    meter: _Meter,
+    stop: threading.Event,
+) -> Digests:
+    if fmt == "tar.gz":
+        gzip_file(tar_path, temp)
+        if stop.is_set():
+            raise Cancelled
+        return file_digests(temp)
+    with open(temp, "wb") as handle:
+        writer = HashingWriter(handle)
+        write_zip(entries, tar_path, writer, on_bytes=meter.add, cancelled=stop.is_set)
+    return writer.digests()
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 FORMAT_CHOICES: Final[Mapping[str, tuple[ArchiveFormat, ...]]] = {

@@ -119,9 +119,23 @@ def utf8_streams() -> None:
             reconfigure(encoding="utf-8", errors="replace")
 
 
+def on_termination() -> None:
+    """SIGTERM (CI cancellation, ``timeout``, ``docker stop``) unwinds like Ctrl-C does,
+    so every temporary file is removed on the way out; exit status 128 + 15."""
+    import signal
+
+    def terminate(signum: int, frame: object) -> None:
+        del frame
+        raise SystemExit(128 + signum)
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, terminate)
+
+
 def guarded(action: Callable[[], int]) -> int:
     """The one error boundary: usage errors exit 2, bugs exit 3 with a hint."""
     utf8_streams()
+    on_termination()
     try:
         return action()
     except UsageError as exc:

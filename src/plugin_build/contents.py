@@ -34,5 +34,7 @@ def plugin_contents(report: PluginReport, *, prune: Collection[Path] = ()) -> Co
         assert report.selection is not None  # buildable manifest.toml plugins have one
         selection = report.selection
     top = f"{report.name}-{report.version}"
-    members = tuple(Member(f"{top}/{f.relpath}", f.path, f.executable) for f in selection.files)
+    members = tuple(
+        Member(f"{top}/{f.relpath}", f.path, f.executable, f.rel) for f in selection.files
+    )
     return Contents(top, selection, members)

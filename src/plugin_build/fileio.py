@@ -4,6 +4,12 @@ A path that should name a regular file may name a FIFO, a device or (when
 links are not to be followed) a symbolic link by the time it is opened.
 :func:`open_regular` refuses all of those without blocking or reading them;
 everything is then read in :data:`CHUNK`-sized pieces.
+
+A :class:`Tree` is a directory opened once: every file below it is reached
+component by component relative to its parent's descriptor, never following a
+link, so swapping a directory for a symbolic link while we read cannot lead a
+read outside the root (``O_NOFOLLOW`` on a whole path guards only its last
+component).
 """
 
 from __future__ import annotations
@@ -13,13 +19,20 @@ import hashlib
 import io
 import os
 import stat
+import sys
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Final, Literal, overload
 
 __all__ = [
     "CHUNK",
+    "DIR_FD",
     "Digests",
     "NotRegularFileError",
+    "TooLargeError",
+    "Tree",
+    "TreeChangedError",
     "file_digests",
     "open_regular",
     "sha256_stream",
@@ -48,6 +61,19 @@ class NotRegularFileError(OSError):
     """What :func:`open_regular` raises for a FIFO, device, directory or socket."""
 
 
+class TooLargeError(OSError):
+    """A file over the size limit of :meth:`Tree.read`; ``size`` is what fstat said."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"{size} bytes, over the limit of {limit}")
+        self.size = size
+        self.limit = limit
+
+
+class TreeChangedError(OSError):
+    """The directory at the root path is no longer the one that was walked."""
+
+
 @overload
 def open_regular(
     path: str | os.PathLike[str], *, follow: bool = ..., buffered: Literal[True] = ...
@@ -74,6 +100,136 @@ def open_regular(
         if os.path.isdir(path):
             raise NotRegularFileError(errno.EINVAL, "not a regular file") from None
         raise
+    return _adopt(fd, buffered=buffered)
+
+
+def sha256_stream(stream: IO[bytes]) -> str:
+    """The SHA-256 hex digest of what is left in ``stream``, read in 1 MiB chunks."""
+    sha256 = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        sha256.update(chunk)
+    return sha256.hexdigest()
+
+
+def file_digests(path: str | os.PathLike[str], *, follow: bool = True) -> Digests:
+    """md5, sha256 and size of a regular file, read in 1 MiB chunks."""
+    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+    with open_regular(path, follow=follow) as f:
+        while chunk := f.read(CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return Digests(md5.hexdigest(), sha256.hexdigest(), size)
+
+
+# Where the platform can open a file relative to a directory descriptor (every
+# POSIX system); elsewhere (Windows) a Tree falls back to checked whole paths.
+DIR_FD: Final = (
+    os.open in os.supports_dir_fd
+    and os.scandir in os.supports_fd
+    and hasattr(os, "O_DIRECTORY")
+    and hasattr(os, "O_NOFOLLOW")
+    and sys.platform != "win32"
+)
+_DIR_OPEN: Final = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+_CACHED_DIRS: Final = 32  # files are read in sorted order, so a few open directories suffice
+
+
+class Tree:
+    """A directory opened once; everything below it is read without following links.
+
+    Relative paths use ``/`` and hold the on-disk names (undecodable bytes as
+    surrogate escapes). ``identity`` (``st_dev, st_ino`` of the root when it was
+    walked) makes opening fail with :class:`TreeChangedError` if the root path
+    now names another directory. Use as a context manager; not thread-safe.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], identity: tuple[int, int] | None = None):
+        self.root = Path(root)
+        self._fd: int | None = None
+        self._dirs: OrderedDict[str, int] = OrderedDict()
+        if DIR_FD:
+            self._fd = os.open(root, _DIR_OPEN)
+            try:
+                st = os.fstat(self._fd)
+                self.identity = (st.st_dev, st.st_ino)
+            except BaseException:
+                os.close(self._fd)
+                raise
+        else:
+            st = os.stat(root)
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotADirectoryError(errno.ENOTDIR, "not a directory", os.fspath(root))
+            self.identity = (st.st_dev, st.st_ino)
+        if identity is not None and identity != self.identity:
+            self.close()
+            raise TreeChangedError(
+                errno.ESTALE, "the directory was replaced while it was being read"
+            )
+
+    def __enter__(self) -> Tree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        while self._dirs:
+            os.close(self._dirs.popitem()[1])
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def fd(self) -> int | None:
+        """The root's descriptor (None where paths are used instead)."""
+        return self._fd
+
+    def _dir_fd(self, rel_dir: str) -> int:
+        """A descriptor of ``rel_dir``, each component opened without following links."""
+        assert self._fd is not None
+        if not rel_dir:
+            return self._fd
+        cached = self._dirs.get(rel_dir)
+        if cached is not None:
+            self._dirs.move_to_end(rel_dir)
+            return cached
+        head, _, name = rel_dir.rpartition("/")
+        parent = self._dir_fd(head)
+        fd = open_dir_at(parent, name)
+        self._dirs[rel_dir] = fd
+        if len(self._dirs) > _CACHED_DIRS:
+            os.close(self._dirs.popitem(last=False)[1])
+        return fd
+
+    def open(self, rel: str, *, buffered: bool = True) -> io.BufferedReader | io.FileIO:
+        """Open the regular file at ``rel``; a link anywhere on the way is refused (ELOOP)."""
+        if self._fd is None:
+            return _open_checked_path(self.root, rel, buffered=buffered)
+        head, _, name = rel.rpartition("/")
+        fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
+        return _adopt(fd, buffered=buffered)
+
+    def read(self, rel: str, limit: int) -> bytes:
+        """The whole regular file at ``rel``; :class:`TooLargeError` past ``limit`` bytes."""
+        with self.open(rel) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise TooLargeError(size, limit)
+            data = f.read(limit + 1)
+        if len(data) > limit:  # it grew since fstat
+            raise TooLargeError(len(data), limit)
+        return data
+
+
+def open_dir_at(parent: int, name: str) -> int:
+    """Open the directory ``name`` inside the directory descriptor ``parent``, never a link."""
+    return os.open(name, _DIR_OPEN | _NOFOLLOW, dir_fd=parent)
+
+
+def _adopt(fd: int, *, buffered: bool) -> io.BufferedReader | io.FileIO:
+    """Wrap a freshly opened descriptor if it is a regular file; else close it and refuse."""
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFileError(errno.EINVAL, "not a regular file")
@@ -85,20 +241,25 @@ def open_regular(
         raise
 
 
-def sha256_stream(stream: IO[bytes]) -> str:
-    """The SHA-256 hex digest of what is left in ``stream``, read in 1 MiB chunks."""
-    sha256 = hashlib.sha256()
-    while chunk := stream.read(CHUNK):
-        sha256.update(chunk)
-    return sha256.hexdigest()
+def _open_checked_path(root: Path, rel: str, *, buffered: bool) -> io.BufferedReader | io.FileIO:
+    """Without directory descriptors: refuse a link at any component, then open the path.
+
+    A race between the checks and the open remains possible here (Windows).
+    """
+    current = root
+    for part in rel.split("/"):
+        current = current / part
+        try:
+            is_link = current.is_symlink() or _is_junction(current)
+        except OSError:
+            is_link = False
+        if is_link:
+            raise OSError(errno.ELOOP, "symbolic link on the way", os.fspath(current))
+    if buffered:
+        return open_regular(current, follow=False)
+    return open_regular(current, follow=False, buffered=False)
 
 
-def file_digests(path: str | os.PathLike[str]) -> Digests:
-    """md5, sha256 and size of a regular file, read in 1 MiB chunks."""
-    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
-    with open_regular(path) as f:
-        while chunk := f.read(CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
-            size += len(chunk)
-    return Digests(md5.hexdigest(), sha256.hexdigest(), size)
+def _is_junction(path: Path) -> bool:
+    is_junction = getattr(os.path, "isjunction", None)  # Python 3.12+
+    return bool(is_junction(path)) if is_junction is not None else False

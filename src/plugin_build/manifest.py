@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .diagnostics import Code, Diagnostic, render_field
+from .fileio import NotRegularFileError, TooLargeError, Tree
 from .semver import SemverError, Version, VersionReq
 from .tomlpos import Key, Position, TomlPositions
 
 if TYPE_CHECKING:
     from ada_url import URL
+    from tree_sitter import Node
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +40,30 @@ TRIGGERS: Final = ("process_writes", "process_scheduled_call", "process_request"
 SUPPORTED_MAJOR: Final = 1
 CURRENT_SCHEMA_VERSION: Final = "1.3"
 DESCRIPTION_LIMIT: Final = 200
+# A manifest is a few hundred bytes; anything near this is not one. Bounds the read.
+MANIFEST_SIZE_LIMIT: Final = 1 << 20
+# The SDK's TOML parser (toml_edit 0.22 without "unbounded") refuses arrays and
+# inline tables nested this deep, and keys of this many components.
+TOML_NESTING_LIMIT: Final = 80
+# The SDK's raw structs, in declaration order: a table written as an array fills
+# them by position (serde's visit_seq); the first `required` must be present.
+_POSITIONAL: Final[Mapping[str, tuple[tuple[str, ...], int]]] = {
+    "plugin": (
+        (
+            "name",
+            "version",
+            "description",
+            "triggers",
+            "homepage",
+            "repository",
+            "documentation",
+            "exclude",
+        ),
+        4,
+    ),
+    "dependencies": (("database_version", "python", "plugins"), 1),
+    "dependency": (("index_url", "name", "version"), 3),
+}
 
 _NAME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
 _RESERVED_NAMES: Final = frozenset(
@@ -89,6 +118,8 @@ class Manifest:
     database_version: str | None = None
     python: tuple[str, ...] = ()
     plugins: tuple[PluginDependency, ...] = ()
+    # the decoded TOML as written (for plugin.preview.yaml); not part of the value
+    document: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -169,18 +200,78 @@ def _parse_url(value: str) -> URL | None:
 
 
 def load_manifest(plugin_root: Path) -> ManifestResult:
-    """Read ``plugin_root/manifest.toml`` and check it."""
-    path = plugin_root / MANIFEST_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return ManifestResult(None, (_missing(),))
-    except OSError as exc:
-        return _fatal(
-            Code.MANIFEST_UNREADABLE,
-            f"cannot read {MANIFEST_FILE}: {exc.strerror or exc}; check its permissions",
-        )
+    """Read ``plugin_root/manifest.toml`` (a bounded regular file, never through a link)."""
+    data = read_manifest_file(plugin_root, MANIFEST_FILE, MANIFEST_SIZE_LIMIT)
+    if isinstance(data, Diagnostic):
+        return ManifestResult(None, (data,))
     return parse_manifest(data)
+
+
+def read_manifest_file(plugin_root: Path, name: str, limit: int) -> bytes | Diagnostic:
+    """The bytes of the manifest ``name``, or the diagnostic that says why it is not read.
+
+    A manifest is a regular file inside the plugin: a symbolic link (to /dev/zero, to
+    a file outside the plugin), a FIFO or a device is refused without being read, and
+    so is one over ``limit`` bytes.
+    """
+    try:
+        with Tree(plugin_root) as tree:
+            return tree.read(name, limit)
+    except FileNotFoundError:
+        if os.path.lexists(plugin_root / name):  # a dangling link
+            return _refused(name, "is a symbolic link, not a regular file")
+        if name == MANIFEST_FILE:
+            return _missing()
+        return Diagnostic(
+            Code.MANIFEST_MISSING,
+            f"{name} not found: {plugin_root / name}; add one at the plugin root",
+        )
+    except TooLargeError as exc:
+        return Diagnostic(
+            Code.MANIFEST_TOO_LARGE,
+            f"{name} is {exc.size:,} bytes, over the {limit >> 10} KiB a manifest may have; "
+            "a manifest is a few hundred bytes: check what this file is",
+            path=name,
+        )
+    except NotRegularFileError:
+        return _refused(name, f"is {_file_kind(plugin_root / name)}, not a regular file")
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link
+            return _refused(name, "is a symbolic link, not a regular file")
+        return Diagnostic(
+            Code.MANIFEST_UNREADABLE,
+            f"cannot read {name}: {exc.strerror or exc}; check its permissions",
+            path=name,
+        )
+
+
+def _refused(name: str, what: str) -> Diagnostic:
+    # A link is what the SDK calls missing (its selection drops links); we do not
+    # even read through it. A FIFO or device cannot be read safely at all.
+    link = "symbolic link" in what
+    return Diagnostic(
+        Code.MANIFEST_MISSING if link else Code.MANIFEST_UNREADABLE,
+        f"{name} {what}; it is not read (a plugin's manifest must be a regular file "
+        "inside the plugin, and only regular files are packaged): replace it with the file",
+        path=name,
+    )
+
+
+def _file_kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "not a file"
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def _missing() -> Diagnostic:
@@ -211,6 +302,8 @@ def parse_manifest(data: bytes) -> ManifestResult:
     text = text.removeprefix("\ufeff")
     try:
         document = tomllib.loads(text)
+    except RecursionError:
+        return _too_deep()
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_POS_RE.search(message)
@@ -225,7 +318,64 @@ def parse_manifest(data: bytes) -> ManifestResult:
             line=line,
             column=column,
         )
+    # (a key of N components nests N - 1 tables, hence the cheap test at N - 1)
+    if _depth(document) >= TOML_NESTING_LIMIT - 1 and _nesting_over_limit(data):
+        return _too_deep()
     return _Checker(data, document).run()
+
+
+def _too_deep() -> ManifestResult:
+    return _fatal(
+        Code.MANIFEST_SYNTAX,
+        f"{MANIFEST_FILE} nests arrays, inline tables or dotted keys "
+        f"{TOML_NESTING_LIMIT} or more levels deep, which the plugin SDK's TOML parser "
+        "refuses; flatten it",
+    )
+
+
+def _depth(document: object) -> int:
+    """How deeply tables and arrays nest in a decoded document (iteratively)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
+
+
+def _nesting_over_limit(source: bytes) -> bool:
+    """toml_edit's own rule, on the syntax tree: arrays and inline tables nested
+    TOML_NESTING_LIMIT deep, or a key of that many components."""
+    from .tomlpos import syntax_tree
+
+    stack = [(syntax_tree(source), 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.type in ("array", "inline_table"):
+            depth += 1
+            if depth >= TOML_NESTING_LIMIT:
+                return True
+        elif node.type == "dotted_key":
+            if _key_length(node) >= TOML_NESTING_LIMIT:
+                return True
+            continue
+        stack.extend((child, depth) for child in node.named_children)
+    return False
+
+
+def _key_length(node: Node) -> int:
+    count, stack = 0, [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "dotted_key":
+            stack.extend(current.named_children)
+        else:
+            count += 1
+    return count
 
 
 @dataclass
@@ -236,6 +386,9 @@ class _Checker:
     document: dict[str, object]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     _positions: TomlPositions | None = None
+    # tables written as arrays: their path -> field names in position order
+    positional: dict[Key, tuple[str, ...]] = field(default_factory=dict)
+    written: Mapping[str, object] = field(default_factory=dict)  # the document as decoded
 
     # -- reporting ------------------------------------------------------
     def positions(self) -> TomlPositions:
@@ -253,7 +406,7 @@ class _Checker:
         at: Callable[[TomlPositions, Key], Position] | None = None,
     ) -> None:
         locate = at or (lambda positions, key: positions.value(key))
-        position = locate(self.positions(), path)
+        position = locate(self.positions(), self.written_path(path))
         self.diagnostics.append(
             Diagnostic(
                 code,
@@ -265,6 +418,14 @@ class _Checker:
                 field=render_field(path) or None,
             )
         )
+
+    def written_path(self, path: Key) -> Key:
+        """Where a field is in the source: a positional table's field is an array index."""
+        out: list[str | int] = []
+        for part in path:
+            fields = self.positional.get(tuple(out))
+            out.append(fields.index(part) if fields and part in fields else part)
+        return tuple(out)
 
     def missing(self, path: Key, hint_table: Mapping[str, object] | None = None) -> None:
         name = render_field(path)
@@ -283,7 +444,8 @@ class _Checker:
 
     # -- the walk -------------------------------------------------------
     def run(self) -> ManifestResult:
-        fatal = self.check_schema_version() or self.check_shape()
+        self.written = self.document
+        fatal = self.check_schema_version() or self.read_positional() or self.check_shape()
         if fatal:
             return ManifestResult(None, tuple(self.diagnostics), self.source)
         plugin = self.table(("plugin",))
@@ -299,6 +461,7 @@ class _Checker:
             repository=self.check_url(plugin, "repository"),
             documentation=self.check_url(plugin, "documentation"),
             exclude=tuple(_strings(plugin.get("exclude", []))),
+            document=self.written,
         )
         dependencies = self.check_dependencies_table()
         if dependencies is not None:
@@ -340,6 +503,61 @@ class _Checker:
         else:
             return False
         return True
+
+    def read_positional(self) -> bool:
+        """Tables written as arrays, read by position as the SDK's decoder does.
+
+        ``plugin = ["p", "0.1.0", "x", ["process_writes"]]`` decodes in the SDK
+        (serde fills a struct from a sequence), so it is valid here too, with a
+        warning; too few elements is the SDK's parse error. Returns True when the
+        cross-file checks cannot run.
+        """
+        self.document = dict(self.document)
+        fatal = False
+        for key, kind in (("plugin", "plugin"), ("dependencies", "dependencies")):
+            value = self.document.get(key)
+            if isinstance(value, list):
+                converted = self.positional_table((key,), kind, value)
+                fatal |= converted is None and key == "plugin"
+                self.document[key] = converted if converted is not None else {}
+        dependencies = self.document.get("dependencies")
+        plugins = dependencies.get("plugins") if isinstance(dependencies, dict) else None
+        if isinstance(plugins, list) and any(isinstance(p, list) for p in plugins):
+            assert isinstance(dependencies, dict)
+            path: Key = ("dependencies", "plugins")
+            dependencies = self.document["dependencies"] = dict(dependencies)
+            dependencies["plugins"] = [
+                (self.positional_table((*path, i), "dependency", entry) or {})
+                if isinstance(entry, list)
+                else entry
+                for i, entry in enumerate(plugins)
+            ]
+        return fatal
+
+    def positional_table(
+        self, path: Key, kind: str, values: list[object]
+    ) -> dict[str, object] | None:
+        fields, required = _POSITIONAL[kind]
+        name = render_field(path)
+        table = "[[dependencies.plugins]]" if kind == "dependency" else f"[{name}]"
+        if len(values) < required:
+            listed = ", ".join(fields[:required])
+            self.report(
+                path,
+                f"{name} is an array of {len(values)} value(s); the plugin SDK reads such an "
+                f"array by position and needs {listed}: write it as a {table} table",
+            )
+            return None
+        self.positional[path] = fields
+        self.report(
+            path,
+            f"{name} is written as an array, which the plugin SDK reads by position "
+            f"({', '.join(fields[: max(required, len(values))])}); write it as a {table} "
+            "table so each value is named",
+            code=Code.MANIFEST_POSITIONAL_TABLE,
+            severity="warning",
+        )
+        return dict(zip(fields, values, strict=False))  # extra elements are ignored, as serde
 
     def check_shape(self) -> bool:
         """Problems that leave the cross-file checks without their input."""

@@ -9,26 +9,27 @@ from values; writing is atomic (temp file in the same directory, then
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
-import secrets
-import sys
+import struct
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from .fileio import CHUNK, file_digests, open_regular
+from .locking import temp_name
+
 if TYPE_CHECKING:  # verify imports this module and must not load the validator to do so
+    from .archive import Entry
     from .validate import PluginReport
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 ArchiveFormat = Literal["tar.gz", "zip"]
+FORMATS: Final[tuple[ArchiveFormat, ...]] = ("tar.gz", "zip")
 MANIFEST_JSON: Final = "manifest.json"
 PREVIEW_YAML: Final = "plugin.preview.yaml"
 SHA256SUMS: Final = "SHA256SUMS"
@@ -74,6 +75,10 @@ class Package:
 
 class TimestampError(ValueError):
     """``SOURCE_DATE_EPOCH`` is set but is not a Unix timestamp."""
+
+
+class MetadataError(ValueError):
+    """A metadata document that cannot be rendered (a value JSON or YAML cannot hold)."""
 
 
 def size_human(size: int) -> str:
@@ -219,19 +224,113 @@ def preview_document(report: PluginReport) -> Any:
     """The plugin's configuration as read, for review (``plugin.preview.yaml``)."""
     if report.betty is not None:
         return dict(report.betty.data)
-    data = (report.root / "manifest.toml").read_bytes().decode("utf-8").removeprefix("\ufeff")
-    return tomllib.loads(data)
+    assert report.manifest is not None  # a built manifest.toml plugin has one
+    return _plain(report.manifest.document)
+
+
+def _plain(value: Any) -> Any:
+    """TOML's dates and times as the ISO strings they were written as (YAML has no time)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat()
+    return value
 
 
 def render_json(document: Any) -> bytes:
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MetadataError(f"a value cannot be written as JSON ({exc})") from None
+    return (text + "\n").encode("utf-8", "surrogateescape")
 
 
 def render_yaml(document: Any) -> bytes:
     import yaml
 
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return text.encode("utf-8")
+    try:
+        text = yaml.safe_dump(
+            document, sort_keys=False, allow_unicode=True, default_flow_style=False
+        )
+    except (yaml.YAMLError, TypeError, ValueError, RecursionError) as exc:
+        raise MetadataError(f"a value cannot be written as YAML ({exc})") from None
+    return text.encode("utf-8", "surrogateescape")
+
+
+def earlier_packages(
+    directory: Path,
+    report: PluginReport,
+    packages: Sequence[Package],
+    *,
+    sums: str | None,
+    built: tuple[Path, int] | None,
+    entries: Sequence[Entry] = (),
+) -> tuple[Package, ...]:
+    """Archives of this ``name@version`` that an earlier build left in ``directory`` and
+    this build did not rebuild (``--format tar.gz`` then ``--format zip``, as seed 000's
+    release workflow does): they stay listed in manifest.json when ``SHA256SUMS`` still
+    vouches for them (intact) and they hold the same files as this build.
+
+    ``sums`` is the directory's SHA256SUMS text; ``built`` this build's uncompressed
+    tar and its size; ``entries`` its members.
+    """
+    vouched = {}
+    for raw in (sums or "").splitlines():
+        match = SHA256SUMS_LINE.fullmatch(raw.strip())
+        if match is not None:
+            vouched[match.group(2)] = match.group(1).lower()
+    rebuilt = {p.format for p in packages}
+    kept: list[Package] = []
+    for fmt in FORMATS:
+        filename = f"{report.name}-{report.version}.{fmt}"
+        if fmt in rebuilt or filename not in vouched:
+            continue
+        path = directory / filename
+        try:
+            digests = file_digests(path, follow=False)
+        except OSError:
+            continue
+        if digests.sha256 != vouched[filename]:
+            continue  # damaged or replaced since it was listed
+        if not _same_files(path, fmt, built, entries):
+            continue  # built from other content under the same version
+        kept.append(Package(fmt, path, digests.size, digests.md5, digests.sha256, len(entries)))
+    return tuple(kept)
+
+
+def _same_files(
+    path: Path, fmt: str, built: tuple[Path, int] | None, entries: Sequence[Entry]
+) -> bool:
+    """Cheap content equality: a gzip's trailer (CRC-32 and size of the tar) against our
+    tar; a zip's central directory (names, CRC-32s, sizes, modes) against our entries."""
+    try:
+        if fmt == "tar.gz":
+            if built is None:
+                return False
+            tar_path, tar_size = built
+            with open_regular(path, follow=False) as handle:
+                handle.seek(-8, os.SEEK_END)
+                crc, isize = struct.unpack("<II", handle.read(8))
+            if isize != tar_size & 0xFFFFFFFF:
+                return False
+            ours = 0
+            with open(tar_path, "rb") as tar:
+                while chunk := tar.read(CHUNK):
+                    ours = zlib.crc32(chunk, ours)
+            return bool(crc == ours)
+        import zipfile
+
+        with open_regular(path, follow=False) as handle, zipfile.ZipFile(handle) as archive:
+            theirs = [
+                (i.filename, i.CRC, i.file_size, i.external_attr >> 16) for i in archive.infolist()
+            ]
+        mine = [(e.name, e.crc32, e.size, 0o100755 if e.executable else 0o100644) for e in entries]
+        return theirs == mine
+    except (OSError, ValueError, EOFError, struct.error, RuntimeError) as exc:
+        del exc
+        return False
 
 
 def merge_sha256sums(existing: str | None, packages: Iterable[Package], directory: Path) -> str:
@@ -275,7 +374,7 @@ def owner_of(directory: Path) -> tuple[str | None, str | None] | None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temp file in the same directory, then rename over ``path``."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temp = path.with_name(temp_name(path.name))
     try:
         with open(temp, "wb") as handle:
             handle.write(data)

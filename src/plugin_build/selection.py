@@ -15,6 +15,7 @@ oracle on the subset where the two must agree.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -23,6 +24,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
+
+from .fileio import Tree, open_dir_at
 
 __all__ = [
     "ExcludeMatcher",
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 _WINDOWS = sys.platform == "win32"
+_PATH_MAX = 1024 if sys.platform == "darwin" else 4096  # bytes, with the terminating NUL
 
 
 class ExcludePatternError(ValueError):
@@ -446,9 +450,14 @@ class ExcludeMatcher:
 @dataclass(frozen=True)
 class SourceFile:
     relpath: str  # '/'-joined, lossy UTF-8 (U+FFFD) for undecodable names, as the SDK
-    path: Path  # the on-disk path to open; undecodable bytes kept as surrogate escapes
+    path: Path  # the on-disk path, for messages; undecodable bytes kept as surrogate escapes
     executable: bool  # any x bit; always False on Windows
     size: int
+    raw: str = ""  # '/'-joined on-disk names below the root: what a Tree opens
+
+    @property
+    def rel(self) -> str:
+        return self.raw or self.relpath
 
 
 @dataclass(frozen=True)
@@ -462,9 +471,14 @@ class Selection:
     root: Path  # canonical plugin root
     files: tuple[SourceFile, ...]  # sorted by relpath (str order == UTF-8 byte order)
     skipped: tuple[Skipped, ...]  # not selected because of their type, sorted
+    identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the root as walked
 
     def top_level_names(self) -> list[str]:
         return [f.relpath for f in self.files if "/" not in f.relpath]
+
+    def tree(self) -> Tree:
+        """The root opened again for reading, refused if it is no longer the walked one."""
+        return Tree(self.root, self.identity)
 
 
 def _raw(text: str) -> bytes:
@@ -522,33 +536,109 @@ def walk(
     ``enter(relpath)`` decides whether a directory is descended (default: all
     of them, as the SDK); ``excluded(relpath)`` drops a file, link or special
     file. ``prune`` lists absolute directories that are never walked.
+
+    Where the platform allows, each directory is opened relative to its parent's
+    descriptor without following links (see :class:`~plugin_build.fileio.Tree`),
+    so a directory swapped for a symbolic link mid-walk is never entered; at most
+    one descriptor per level is open at a time.
     """
     try:
         real_root = Path(root).resolve(strict=True)
+        tree = Tree(real_root)
     except OSError as err:
         raise _io_error(os.fspath(root), "resolve plugin directory", err) from err
     except RuntimeError as err:  # a symlink loop, on Pythons that do not raise OSError
         shown = _lossy(os.fspath(root))
         raise SelectionError(shown, f"cannot resolve plugin directory {shown}: {err}") from err
-    pruned: set[str] = set()
+    pruned: set[tuple[int, int]] = set()
     for p in prune:
         try:
-            pruned.add(os.fspath(Path(p).resolve()))
-        except (OSError, RuntimeError):  # a symlink loop: it cannot be a walked directory
+            st = os.stat(p)
+        except (OSError, ValueError):  # absent, or a symlink loop: it cannot be walked
             continue
+        pruned.add((st.st_dev, st.st_ino))
     # The root itself is never pruned, only directories below it.
-    pruned.discard(os.fspath(real_root))
+    pruned.discard(tree.identity)
 
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
-    stack = [("", os.fspath(real_root))]
-    while stack:
-        rel_dir, abs_dir = stack.pop()
+    with tree:
+        _Walker(real_root, tree, pruned, enter, excluded, files, skipped).run()
+    # Distinct undecodable names can share a lossy relpath; the on-disk name breaks ties.
+    files.sort(key=lambda f: (f.relpath, f.raw))
+    skipped.sort(key=lambda s: (s.relpath, s.kind))
+    return Selection(real_root, tuple(files), tuple(skipped), tree.identity)
+
+
+@dataclass
+class _Walker:
+    root: Path
+    tree: Tree
+    pruned: set[tuple[int, int]]
+    enter: Callable[[str], bool] | None
+    excluded: Callable[[str], bool] | None
+    files: list[SourceFile]
+    skipped: list[Skipped]
+
+    def run(self) -> None:
+        if self.tree.fd is None:
+            self.run_by_path()
+            return
+        # Depth-first; a frame is (relative dir, its descriptor, subdirectories left).
+        stack: list[tuple[str, int, list[str]]] = []
+        fd: int | None = self.tree.fd
+        rel = ""
         try:
-            with os.scandir(abs_dir) as it:
+            while True:
+                if fd is not None:
+                    stack.append((rel, fd, self.scan(rel, fd)))
+                top_rel, top_fd, pending = stack[-1]
+                if not pending:
+                    stack.pop()
+                    if top_fd != self.tree.fd:
+                        os.close(top_fd)
+                    if not stack:
+                        return
+                    fd = None
+                    continue
+                name = pending.pop()
+                rel = f"{top_rel}/{name}" if top_rel else name
+                self.check_path_length(rel)
+                try:
+                    fd = open_dir_at(top_fd, name)
+                except OSError as err:
+                    raise _io_error(os.fspath(self.root / rel), "read directory", err) from err
+        finally:
+            for _, open_fd, _ in stack:
+                if open_fd != self.tree.fd:
+                    os.close(open_fd)
+
+    def check_path_length(self, rel_dir: str) -> None:
+        """The SDK reads each directory by its full path, so one past PATH_MAX fails
+        there with ENAMETOOLONG; descriptors would not, so say it as the SDK does."""
+        path = self.root / rel_dir
+        if len(os.fsencode(path)) >= _PATH_MAX:
+            err = OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+            raise _io_error(os.fspath(path), "read directory", err)
+
+    def run_by_path(self) -> None:
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            stack.extend(
+                f"{rel}/{name}" if rel else name
+                for name in self.scan(rel, os.fspath(self.root / rel) if rel else self.root)
+            )
+
+    def scan(self, rel_dir: str, where: int | str | Path) -> list[str]:
+        """Record the files of one directory; return the subdirectories to descend."""
+        abs_dir = self.root / rel_dir if rel_dir else self.root
+        try:
+            with os.scandir(where) as it:
                 entries = list(it)
         except OSError as err:
-            raise _io_error(abs_dir, "read directory", err) from err
+            raise _io_error(os.fspath(abs_dir), "read directory", err) from err
+        subdirs: list[str] = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
@@ -560,25 +650,27 @@ def walk(
                     if _is_link_dir(entry):
                         kind = "symlink"
                     else:
-                        if entry.path not in pruned and (enter is None or enter(rel)):
-                            stack.append((rel, entry.path))
+                        st = entry.stat(follow_symlinks=False)
+                        if (st.st_dev, st.st_ino) not in self.pruned and (
+                            self.enter is None or self.enter(rel)
+                        ):
+                            subdirs.append(entry.name)
                         continue
                 elif entry.is_file(follow_symlinks=False):
                     kind = "file"
                 else:
                     kind = "special"
-                if excluded is not None and excluded(rel):
+                if self.excluded is not None and self.excluded(rel):
                     continue
                 if kind == "file":
                     st = entry.stat(follow_symlinks=False)
                     executable = not _WINDOWS and bool(st.st_mode & 0o111)
-                    files.append(SourceFile(_lossy(rel), Path(entry.path), executable, st.st_size))
+                    self.files.append(
+                        SourceFile(_lossy(rel), abs_dir / entry.name, executable, st.st_size, rel)
+                    )
                 else:
-                    skipped.append(Skipped(_lossy(rel), kind))
+                    self.skipped.append(Skipped(_lossy(rel), kind))
             except OSError as err:
-                raise _io_error(entry.path, "stat", err) from err
-
-    # Distinct undecodable names can share a lossy relpath; the on-disk path breaks ties.
-    files.sort(key=lambda f: (f.relpath, os.fspath(f.path)))
-    skipped.sort(key=lambda s: (s.relpath, s.kind))
-    return Selection(real_root, tuple(files), tuple(skipped))
+                raise _io_error(os.fspath(abs_dir / entry.name), "stat", err) from err
+        subdirs.reverse()  # popped from the end: descend in listing order
+        return subdirs

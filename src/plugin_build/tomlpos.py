@@ -36,6 +36,16 @@ def _parser() -> Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_toml.language()))
 
 
+def syntax_tree(source: bytes) -> Node:
+    """The root node of ``source`` parsed by tree-sitter-toml."""
+    return _parser().parse(source).root_node
+
+
+# Values nested deeper than this are not indexed (positions fall back to an ancestor);
+# it keeps the recursive indexing far from Python's recursion limit.
+_MAX_DEPTH = 100
+
+
 class TomlPositions:
     """Maps key paths such as ``("plugin", "triggers", 1)`` to positions.
 
@@ -51,8 +61,7 @@ class TomlPositions:
         self._values: dict[Key, Position] = {}
         self._keys: dict[Key, Position] = {}
         self._tables: dict[Key, Position] = {}
-        root = _parser().parse(source).root_node
-        self._index_document(root)
+        self._index_document(syntax_tree(source))
 
     # -- lookups ---------------------------------------------------------
     def value(self, path: Key) -> Position:
@@ -112,6 +121,8 @@ class TomlPositions:
 
     def _index_value(self, value: Node, path: Key) -> None:
         self._values.setdefault(path, self._pos(value))
+        if len(path) > _MAX_DEPTH:
+            return
         if value.type == "array":
             elements = [c for c in value.named_children if c.type != "comment"]
             for i, element in enumerate(elements):

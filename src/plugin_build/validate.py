@@ -27,6 +27,7 @@ from .entrypoint import (
     runtime_syntax_diagnostic,
     syntax_diagnostic,
 )
+from .fileio import TooLargeError
 from .manifest import (
     MANIFEST_FILE,
     TRIGGERS,
@@ -42,6 +43,11 @@ from .tomlpos import TomlPositions
 Format = Literal["manifest.toml", "plugin.yaml"]
 MANIFEST_NAMES: Final = (MANIFEST_FILE, PLUGIN_YAML)
 ARCHIVE_PATH_LIMIT: Final = 255  # bytes; the SDK refuses longer archive paths
+# Read whole and parsed; real entry points are well under 1 MiB. Bounds the read.
+ENTRY_POINT_SIZE_LIMIT: Final = 32 << 20
+# Codes that validate reports as warnings (the SDK's validate accepts them) and that
+# build refuses (an archive that cannot hold the plugin as it is).
+BUILD_ERRORS: Final = frozenset({Code.PATH_TOO_LONG, Code.PATH_COLLISION})
 
 
 def path_too_long_message(archive_path: str, size: int) -> str:
@@ -179,16 +185,32 @@ def _check_directory(
         diagnostics.append(classified)
     else:
         entry = classified
-        diagnostics.extend(_check_entry_file(selection.root, entry, manifest.triggers))
+        diagnostics.extend(_check_entry_file(selection, entry, manifest.triggers))
     diagnostics.extend(_archive_path_problems(manifest, selection))
+    diagnostics.extend(_name_problems(selection))
     diagnostics.extend(_suspicious_files(selection))
+    diagnostics.extend(_earlier_outputs(selection, manifest.name))
     return selection, entry, diagnostics
 
 
-def _check_entry_file(root: Path, entry: EntryPoint, triggers: tuple[str, ...]) -> list[Diagnostic]:
+def _check_entry_file(
+    selection: Selection, entry: EntryPoint, triggers: tuple[str, ...]
+) -> list[Diagnostic]:
+    rel = next((f.rel for f in selection.files if f.relpath == entry.filename), entry.filename)
     try:
-        source = (root / entry.filename).read_bytes()
+        with selection.tree() as tree:
+            source = tree.read(rel, ENTRY_POINT_SIZE_LIMIT)
         source.decode("utf-8")
+    except TooLargeError as exc:
+        return [
+            Diagnostic(
+                Code.ENTRY_POINT_TOO_LARGE,
+                f"entry point {entry.filename} is {exc.size:,} bytes, over the "
+                f"{ENTRY_POINT_SIZE_LIMIT >> 20} MiB plugin-build parses; move code into "
+                "helper modules",
+                path=entry.filename,
+            )
+        ]
     except (OSError, UnicodeDecodeError) as exc:
         reason = "it is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
         return [
@@ -227,9 +249,43 @@ def _archive_path_problems(manifest: Manifest, selection: Selection) -> Iterator
         if size > ARCHIVE_PATH_LIMIT:
             yield Diagnostic(
                 Code.PATH_TOO_LONG,
-                path_too_long_message(top + file.relpath, size),
+                path_too_long_message(top + file.relpath, size)
+                + " (the plugin SDK's validate accepts it; packaging refuses it)",
+                severity="warning",
                 path=file.relpath,
             )
+
+
+def _name_problems(selection: Selection) -> Iterator[Diagnostic]:
+    """Names that are not UTF-8 are stored as the SDK stores them, with U+FFFD for each
+    bad byte; two that become the same name would extract as one file."""
+    by_name: dict[str, list[str]] = {}
+    for file in selection.files:
+        if file.raw and file.raw != file.relpath:
+            by_name.setdefault(file.relpath, []).append(file.raw)
+    for relpath, raws in by_name.items():
+        shown = ", ".join(_escaped_name(raw) for raw in raws)
+        if len(raws) > 1:
+            yield Diagnostic(
+                Code.PATH_COLLISION,
+                f"{len(raws)} files ({shown}) are not valid UTF-8 and would all be stored as "
+                f"{relpath}, so extracting the archive keeps only one; rename them",
+                severity="warning",
+                path=relpath,
+            )
+        else:
+            yield Diagnostic(
+                Code.PATH_ENCODING,
+                f"{shown} is not a valid UTF-8 name; the archive stores it as {relpath} (as "
+                "the plugin SDK does); rename it",
+                severity="warning",
+                path=relpath,
+            )
+
+
+def _escaped_name(raw: str) -> str:
+    """An on-disk name with its undecodable bytes as \\xNN."""
+    return raw.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
 
 
 # Environment files, private keys and credential files, by base name.
@@ -264,6 +320,30 @@ def _suspicious_files(selection: Selection) -> Iterable[Diagnostic]:
             f"add '{junk}/' to plugin.exclude",
             severity="warning",
             path=first[: first.index(junk + "/") + len(junk)] + "/",
+        )
+
+
+def _earlier_outputs(selection: Selection, name: str | None) -> Iterator[Diagnostic]:
+    """Folders holding what an earlier build wrote (yesterday's ``dist/`` while today's
+    goes to ``out/``): the SDK would package them, so say so and how to exclude them."""
+    by_dir: dict[str, list[str]] = {}
+    for file in selection.files:
+        folder, _, base = file.relpath.rpartition("/")
+        if folder:
+            by_dir.setdefault(folder, []).append(base)
+    archive = re.compile(rf"{re.escape(name)}-.+\.(?:tar\.gz|zip)\Z") if name else None
+    for folder, names in sorted(by_dir.items()):
+        ours = [n for n in names if n in ("manifest.json", "SHA256SUMS")]
+        archives = [n for n in names if archive is not None and archive.match(n)]
+        if len(ours) < 2 and not archives:
+            continue
+        listed = ", ".join(sorted(ours + archives)[:3])
+        yield Diagnostic(
+            Code.SUSPICIOUS_FILE,
+            f"{folder}/ holds the outputs of an earlier build ({listed}) and would be packaged; "
+            f"add '{folder}/' to plugin.exclude (or delete it)",
+            severity="warning",
+            path=folder + "/",
         )
 
 
