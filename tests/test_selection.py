@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
+import re
 import socket
+import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +21,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pathspec import GitIgnoreSpec
 
+from plugin_build import selection
 from plugin_build.selection import (
     ExcludeMatcher,
     ExcludePatternError,
     Selection,
     SelectionError,
     Skipped,
+    _compile_line,
+    _Glob,
     select_files,
 )
 
@@ -530,3 +537,182 @@ def test_agrees_with_pathspec_where_git_and_the_sdk_agree(
     matcher = ExcludeMatcher.compile(patterns)
     for path in paths:
         assert matcher.excludes(path) == spec.match_file(path), (patterns, path)
+
+
+# --------------------------------------------------------------------------
+# linear time (CONFORMANCE.md §2.2: the SDK's matcher cannot backtrack, nor may ours)
+#
+# The worst globs found for a backtracking engine, each against 60-'a' names and
+# 40-component paths of them. Every expected verdict follows from the text alone:
+# a glob ending in a literal 'b' cannot match where no 'b' is; where the last name
+# is 59 'a's and a 'b', there are more 'a's than the glob asks for. Where fnmatch
+# can judge (one name; a glob without braces or '/') it is asked too.
+
+_A60 = "a" * 60
+_B60 = "a" * 59 + "b"
+_DEEP = "/".join([_A60] * 40)  # 2,439 bytes
+_DEEP_B = "/".join([_A60] * 39 + [_B60])
+
+
+def _nested(depth: int) -> str:
+    """``{a*,{a*,{a*,…}}}``: `depth` alternations inside one another."""
+    return "a*" if depth == 0 else "{a*," + _nested(depth - 1) + "}"
+
+
+_STARS12 = "*a" * 12 + "*b"
+_STARS20 = "*a" * 20 + "*b"
+_DSTARS = "**/" + "a*/**/" * 12 + "b"  # twelve directories among any number
+_DSTAR_RUN = "a*" + "/**" * 20 + "/*b"  # a run of `/**` is one `/**/`
+_PREFIX_RUN = "**/" * 20 + "*b"  # a run of leading `**/` is one
+_NESTED = _nested(10) * 6 + "b"
+_WIDE = "{" + ",".join("*a" * k for k in range(1, 13)) + "}*b"
+_REPEATED = "{a,aa}" * 30 + "b"
+_CLASSES = "*[!b]" * 12 + "*b"  # `[!b]` also matches '/': it spans the whole path
+_RANGES = "*[a-c]*?" * 10 + "[b]"
+_COMBINED = "**/{*a,*a*a}/**/*[!b]*a*a*a*{a,aa}*b"
+
+_WORST: list[tuple[str, list[str], str, bool]] = [
+    *(
+        (name, [glob], path, path.endswith("b"))
+        for name, glob in [
+            ("12-stars", _STARS12),
+            ("20-stars", _STARS20),
+            ("nested-alternations", _NESTED),
+            ("wide-alternation", _WIDE),
+            ("repeated-alternation", _REPEATED),
+            ("classes-and-stars", _CLASSES),
+            ("ranges-stars-and-any", _RANGES),
+        ]
+        for path in (_A60, _B60, _DEEP, _DEEP_B)
+    ),
+    # globs that need directories, so paths that have some
+    ("double-stars", [_DSTARS], _DEEP, False),
+    ("double-stars", [_DSTARS], _DEEP_B, False),  # no name is just "b"
+    ("double-stars", [_DSTARS], _DEEP + "/b", True),
+    ("double-star-run", [_DSTAR_RUN], _DEEP, False),
+    ("double-star-run", [_DSTAR_RUN], _DEEP_B, True),
+    ("prefix-run", [_PREFIX_RUN], _A60, False),
+    ("prefix-run", [_PREFIX_RUN], _B60, True),
+    ("prefix-run", [_PREFIX_RUN], _DEEP, False),
+    ("prefix-run", [_PREFIX_RUN], _DEEP_B, True),
+    ("combined", [_COMBINED], _DEEP, False),
+    ("combined", [_COMBINED], _DEEP_B, True),
+    # a directory-only glob is tried on each of the 40 ancestors
+    ("directory-only", [_STARS12 + "/"], _DEEP + "/x", False),
+    ("directory-only", [_STARS12 + "/"], _DEEP_B + "/x", True),
+    # a whitelist decides only where it matches
+    ("whitelist", ["*", "!" + _STARS12], _DEEP, True),
+    ("whitelist", ["*", "!" + _STARS12], _DEEP_B, False),
+    ("all-together", [_STARS20, _DSTARS, _NESTED, _WIDE, _CLASSES, _COMBINED], _DEEP, False),
+    ("all-together", [_STARS20, _DSTARS, _NESTED, _WIDE, _CLASSES, _COMBINED], _DEEP_B, True),
+]
+_SHOWN = {
+    _A60: "a60",
+    _B60: "a59b",
+    _DEEP: "deep",
+    _DEEP_B: "deep-a59b",
+    _DEEP + "/b": "deep-b",
+    _DEEP + "/x": "deep-x",
+    _DEEP_B + "/x": "deep-a59b-x",
+}
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "expected"),
+    [pytest.param(p, path, e, id=f"{name}-{_SHOWN[path]}") for name, p, path, e in _WORST],
+)
+def test_linear_time_on_the_worst_patterns(patterns: list[str], path: str, expected: bool) -> None:
+    matcher = ExcludeMatcher.compile(patterns)
+    start = time.perf_counter()
+    verdict = matcher.excludes(path)
+    elapsed = time.perf_counter() - start
+    assert verdict == expected
+    assert elapsed < 0.5, f"{elapsed:.2f} s"
+    glob = patterns[0]
+    if len(patterns) == 1 and "/" not in path and not any(c in glob for c in "{/"):
+        assert fnmatch.fnmatchcase(path, glob) == expected
+
+
+def test_linear_time_table_covers_both_verdicts_of_each_glob() -> None:
+    # so that no row can pass by a matcher that always says one thing
+    for name in {name for name, *_ in _WORST}:
+        assert {e for n, _, _, e in _WORST if n == name} == {True, False}, name
+
+
+def test_globs_too_big_together_are_matched_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each fits RE2's memory budget alone, not with the other: the set is split,
+    # and the last matching glob still decides across the parts.
+    monkeypatch.setattr(selection, "_MAX_MEM", 1 << 20)
+    big = "?" * 5000
+    matcher = ExcludeMatcher.compile([big + "*", "!" + big + "b"])
+    assert len(matcher._file_sets[0]._matchers) == 2
+    assert matcher.excludes("a" * 5000 + "c")
+    assert not matcher.excludes("a" * 5000 + "b")
+    assert not matcher.excludes("a" * 4999)
+
+
+def test_a_pattern_over_re2s_budget_is_too_complex() -> None:
+    assert ExcludeMatcher.compile(["?" * 100000]).excludes("a" * 100000)
+    with pytest.raises(ExcludePatternError) as info:
+        ExcludeMatcher.compile(["ok", "?" * 300000, "{x"])
+    assert info.value.pattern == "?" * 300000
+    assert info.value.message == "pattern is too complex to compile"
+
+
+def test_no_exclude_never_loads_re2() -> None:
+    code = (
+        "import sys; from plugin_build.selection import ExcludeMatcher;"
+        "ExcludeMatcher.compile(['# a comment', '']).excludes('x');"
+        "assert 're2' not in sys.modules; ExcludeMatcher.compile(['x']);"
+        "assert 're2' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# The engine swap changes no verdict: random globs and byte paths, judged by the
+# per-file decision spelled out with each glob's regex on Python's re (safe on
+# inputs this small).
+
+_SWAP_TOKEN = st.sampled_from(
+    [*"ab./*?!\\ ,{}[]-^", "**", "/**/", "**/", "[a-b]", "[!a]", "[/]", "[é]", "é", "\udcff"]
+)
+_SWAP_PATTERN = st.lists(
+    st.one_of(_SWAP_TOKEN, st.sampled_from(["\n", "{a,b}", "{,a}", "{a,{b,*}}"])), max_size=8
+).map("".join)
+_SWAP_BYTE = st.sampled_from([b"a", b"b", b".", b"/", b"\xc3", b"\xa9", b"\n"])
+_SWAP_PATH = st.lists(_SWAP_BYTE, max_size=12).map(b"".join)
+
+
+def _reference_excludes(globs: Sequence[_Glob], path: bytes) -> bool:
+    def last_match(candidate: bytes, is_dir: bool) -> bool | None:
+        verdict = None
+        for glob in globs:
+            if (glob.dir_only and not is_dir) or (glob.by_basename and candidate.endswith(b".")):
+                continue
+            if re.fullmatch(glob.regex, candidate, re.DOTALL):
+                verdict = not glob.whitelist
+        return verdict
+
+    verdict = last_match(path, is_dir=False)
+    while verdict is None and path:
+        path = path[: max(path.rfind(b"/"), 0)]  # up to the root, the empty path
+        verdict = last_match(path, is_dir=True)
+    return verdict is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(patterns=st.lists(_SWAP_PATTERN, min_size=1, max_size=3), paths=st.lists(_SWAP_PATH))
+def test_re2_gives_the_verdicts_of_the_python_re_regexes(
+    patterns: list[str], paths: list[bytes]
+) -> None:
+    try:
+        matcher = ExcludeMatcher.compile(patterns)
+    except ExcludePatternError as err:
+        message = err.message
+    else:
+        message = ""
+    assert message != "pattern is too complex to compile"  # not on patterns this small
+    assume(not message)
+    globs = [g for g in map(_compile_line, patterns) if g is not None]
+    for path in paths:
+        assert matcher._excludes_raw(path) == _reference_excludes(globs, path), (patterns, path)

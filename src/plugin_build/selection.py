@@ -11,19 +11,25 @@ that a file under an excluded directory cannot be re-included, and it has no
 ``{a,b}``; the SDK expands ``{a,b}`` and lets a file-level ``!`` pattern win over a
 directory exclude in either order. ``tests/test_selection.py`` keeps pathspec as an
 oracle on the subset where the two must agree.
+
+Why RE2: globset runs its regexes on Rust's ``regex`` crate, which never backtracks,
+so matching time is linear in the path whatever the pattern. Python's ``re``
+backtracks: ``*a*a*a*a*a*a*a*a*a*a*a*a*b`` against a name of sixty 'a's would run
+for hours. The globs therefore compile to byte regexes that run on RE2
+(``google-re2``), the well-kept linear-time engine, as one ``RE2::Set`` per list,
+which reports every glob that matches, as globset's ``GlobSet::matches`` does.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Literal, Protocol, TypeAlias, cast
 
 from .fileio import Tree, open_dir_at
 
@@ -369,30 +375,89 @@ def _compile_line(pattern: str) -> _Glob | None:
         glob += "/*"  # the contents, not the directory itself
     try:
         tokens = _Parser(glob).parse()
-        regex = ".*" if tokens == [_RPREFIX] else _tokens_re(tokens)
-        re.compile(regex.encode("ascii"), re.DOTALL)
+        regex = (".*" if tokens == [_RPREFIX] else _tokens_re(tokens)).encode("ascii")
+        _re2_set([regex])  # alone, so that the first pattern RE2 refuses is the one named
     except _GlobError as err:
         raise ExcludePatternError(pattern, str(err)) from None
-    except (re.error, RecursionError, OverflowError):
+    except (_TooComplex, RecursionError):
         # globset's regex engine also has size and nesting limits
         raise ExcludePatternError(pattern, "pattern is too complex to compile") from None
-    return _Glob(regex.encode("ascii"), whitelist, dir_only, _by_basename(tokens))
+    return _Glob(regex, whitelist, dir_only, _by_basename(tokens))
+
+
+# --------------------------------------------------------------------------
+# the engine: RE2 sets, linear in the path whatever the pattern
+
+# RE2's budget per set, for its program and its DFA cache together (used as needed,
+# not reserved): about globset's own limits, a 10 MiB NFA and a 10 MiB lazy-DFA cache.
+_MAX_MEM = 32 << 20
+
+
+class _Re2Set(Protocol):
+    """What is used of ``re2.Set`` (google-re2 ships no types)."""
+
+    def Add(self, pattern: bytes) -> int: ...
+    def Compile(self) -> None: ...
+    def Match(self, text: bytes) -> list[int] | None: ...  # None when nothing matches
+
+
+class _TooComplex(Exception):
+    """RE2 refused a regex or a set of them (over its memory budget, or nested too deep)."""
+
+
+def _re2_set(regexes: Sequence[bytes]) -> _Re2Set:
+    """One anchored set: ``Match`` lists every regex that matches the whole text."""
+    import re2  # here, not at the top: a plugin without `exclude` never loads it
+
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # a char is a byte: globset's (?-u)
+    options.dot_nl = True  # `.` matches '\n' too, as the (?s) the regexes assume
+    options.never_capture = True
+    options.log_errors = False  # refusals are raised; RE2 would also print them to stderr
+    options.max_mem = _MAX_MEM
+    result = re2.Set.FullMatchSet(options)
+    try:
+        for regex in regexes:
+            result.Add(regex)
+        # Match has no way to report a failure (it would read as "no match") and needs
+        # none: Compile checks that the DFA has room to run, and a set's DFA then
+        # flushes its cache as often as it must rather than give up (RE2's dfa.cc).
+        result.Compile()
+    except re2.error as err:
+        raise _TooComplex(str(err)) from None
+    return cast(_Re2Set, result)
+
+
+def _re2_sets(regexes: Sequence[bytes], offset: int = 0) -> list[tuple[int, _Re2Set]]:
+    """Sets covering ``regexes``, each with the index of its first, the last set first.
+
+    Usually one. Globs that each fit RE2's budget can overflow it together; the
+    list is then halved until every part fits (each glob fits alone: _compile_line).
+    """
+    try:
+        return [(offset, _re2_set(regexes))]
+    except _TooComplex:
+        if len(regexes) == 1:
+            raise
+        mid = len(regexes) // 2
+        return _re2_sets(regexes[mid:], offset + mid) + _re2_sets(regexes[:mid], offset)
 
 
 class _GlobSet:
-    """Several globs in one regex: alternatives in reverse, so the last glob wins."""
+    """Several globs matched in one pass; of those that match, the last one decides."""
 
     def __init__(self, globs: Sequence[_Glob]) -> None:
-        self._verdicts = [not g.whitelist for g in reversed(globs)]
-        joined = b"|".join(b"(" + g.regex + b")" for g in reversed(globs))
-        self._regex = re.compile(joined, re.DOTALL) if globs else None
+        self._verdicts = [not g.whitelist for g in globs]
+        sets = _re2_sets([g.regex for g in globs]) if globs else []
+        self._matchers = [(offset, s.Match) for offset, s in sets]  # bound once: a hot path
 
     def verdict(self, path: bytes) -> bool | None:
         """True = ignore, False = whitelist, None = no glob matches."""
-        if self._regex is None:
-            return None
-        m = self._regex.fullmatch(path)
-        return None if m is None or m.lastindex is None else self._verdicts[m.lastindex - 1]
+        for offset, match in self._matchers:  # the later globs first
+            matches = match(path)
+            if matches:
+                return self._verdicts[offset + max(matches)]
+        return None
 
 
 class ExcludeMatcher:
