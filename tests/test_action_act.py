@@ -77,8 +77,10 @@ jobs:
   build:
     runs-on: ubuntu-latest
     steps:
-      - name: Copy the plugin into the workspace
-        run: rm -rf plugin dist && cp -r "$PLUGIN_SRC" plugin
+      - name: Copy the plugin (and any other files) into the workspace
+        run: |
+          rm -rf plugin dist && cp -r "$PLUGIN_SRC" plugin
+          if [ -n "${{WORKSPACE_FILES:-}}" ]; then cp -r "$WORKSPACE_FILES"/. .; fi
       - id: pb
         uses: org/plugin-build@v1
         with:
@@ -104,13 +106,29 @@ jobs:
 
 
 def run_act(
-    tmp_path: Path, mappings: list[str], plugin: Path, *, upload: str = "false", extra: str = ""
+    tmp_path: Path,
+    mappings: list[str],
+    plugin: Path,
+    *,
+    upload: str = "false",
+    extra: str = "",
+    files: dict[str, str] | None = None,
+    act_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """Run the workflow under act; ``files`` are put into the job's workspace (which act
+    in host mode starts empty) and ``act_env`` is given to the job's steps."""
     repo = tmp_path / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "test.yml").write_text(
         WORKFLOW.format(upload=upload, extra=textwrap.indent(extra, " " * 10))
     )
+    act_env = dict(act_env or {})
+    if files:
+        staged = tmp_path / "workspace-files"
+        for rel, text in files.items():
+            (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staged / rel).write_text(text)
+        act_env["WORKSPACE_FILES"] = str(staged)
     env = {**os.environ, **GIT_ENV}
     subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=env)
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
@@ -123,6 +141,7 @@ def run_act(
             "ubuntu-latest=-self-hosted",
             "--env",
             f"PLUGIN_SRC={plugin}",
+            *(arg for k, v in act_env.items() for arg in ("--env", f"{k}={v}")),
             *mappings,
         ],
         cwd=repo,
@@ -172,6 +191,33 @@ def test_a_broken_plugin_fails_the_job_with_an_annotation(
     assert STAND_IN_RAN not in log
 
 
+PWNED = "workspace code ran inside the action"
+_SHADOW = f"import os, sys\nprint({PWNED!r}, os.environ.get('GH_TOKEN'))\nsys.exit(0)\n"
+
+
+@needs_act
+def test_the_action_never_runs_code_from_the_workspace(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    """A checkout can hold packages named like the ones the action starts (plugin_build,
+    venv, pip, ensurepip): started from the workspace without -I, they would run, with the
+    job's token in their environment, instead of ours."""
+    shadows = {}
+    for package in ("plugin_build", "venv", "pip", "ensurepip"):
+        shadows[f"{package}/__init__.py"] = _SHADOW
+        shadows[f"{package}/__main__.py"] = _SHADOW
+    shadows["plugin_build/action.py"] = _SHADOW
+    shadows["sitecustomize.py"] = _SHADOW
+    shadows["usercustomize.py"] = _SHADOW
+    result = run_act(
+        tmp_path, act_setup, EXAMPLES / "wind-chill", files=shadows, act_env={"PYTHONPATH": "."}
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert PWNED not in log
+    assert outputs_in(log)["ok"] == "true"
+
+
 @needs_act
 def test_upload_true_runs_the_pinned_upload_step(tmp_path: Path, act_setup: list[str]) -> None:
     result = run_act(tmp_path, act_setup, EXAMPLES / "wind-chill", upload="true")
@@ -216,6 +262,7 @@ def test_the_interface_matches_the_contract() -> None:
         "artifact-name",
         "release-tag",
         "python-version",
+        "exclude",
     ]
     defaults = {name: spec.get("default") for name, spec in ACTION["inputs"].items()}
     assert defaults == {
@@ -226,6 +273,7 @@ def test_the_interface_matches_the_contract() -> None:
         "artifact-name": "{name}-{version}",
         "release-tag": "",
         "python-version": "",
+        "exclude": "",
     }
     assert list(ACTION["outputs"]) == ["ok", "packages", "checksums-file", "manifest"]
     assert ACTION["runs"]["using"] == "composite"

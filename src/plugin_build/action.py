@@ -8,6 +8,7 @@ core. Inputs arrive as ``PLUGIN_BUILD_*`` environment variables set from
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import os
@@ -22,6 +23,7 @@ from typing import Any, Final
 
 from .build import FORMAT_CHOICES, BuildResult, build_plugin
 from .discover import find_plugin_root, holds_manifest
+from .escape import UNSAFE, printable
 from .outputs import (
     FORMATS,
     SHA256SUMS,
@@ -52,6 +54,7 @@ class Inputs:
     upload: bool
     artifact_name: str
     release_tag: str
+    exclude: tuple[str, ...] = ()
 
 
 def read_inputs(environ: Mapping[str, str]) -> Inputs:
@@ -70,13 +73,20 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     upload = get("UPLOAD", "true").lower()
     if upload not in ("true", "false"):
         raise InputError(f"upload: expected 'true' or 'false', not {upload!r}")
+    output_dir = get("OUTPUT_DIR", "dist") or "dist"
+    if UNSAFE.search(output_dir):
+        raise InputError(
+            f"output-dir: {printable(output_dir)!r} holds control characters; name a plain "
+            "directory"
+        )
     return Inputs(
         paths=paths or (".",),
         formats=tuple(f for f in FORMATS if f in formats),
-        output_dir=Path(get("OUTPUT_DIR", "dist") or "dist"),
+        output_dir=Path(output_dir),
         upload=upload == "true",
         artifact_name=get("ARTIFACT_NAME", "{name}-{version}") or "{name}-{version}",
         release_tag=get("RELEASE_TAG"),
+        exclude=tuple(get("EXCLUDE").split()),
     )
 
 
@@ -84,32 +94,102 @@ def _is_glob(pattern: str) -> bool:
     return any(char in pattern for char in "*?[")
 
 
-def resolve_plugins(patterns: Sequence[str], workspace: Path) -> list[Path]:
+def _inside(path: str, directory: str) -> bool:
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # another drive on Windows
+        return False
+
+
+def _excluded(relative: str, exclude: Sequence[str]) -> bool:
+    """``exclude`` lists directory names or workspace-relative paths (fnmatch patterns)."""
+    name = relative.rstrip("/").rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern.strip("/"))
+        for pattern in exclude
+    )
+
+
+def _holds_python(directory: Path) -> bool:
+    try:
+        return any(
+            entry.name.endswith(".py") and entry.is_file(follow_symlinks=False)
+            for entry in os.scandir(directory)
+        )
+    except OSError:
+        return False
+
+
+def resolve_plugins(
+    patterns: Sequence[str], workspace: Path, exclude: Sequence[str] = ()
+) -> list[Path]:
     """Each line a plugin directory (or its manifest) or a glob; each plugin once.
 
-    A line that names no plugin fails loudly: a typo must not build nothing.
+    A line that names no plugin fails loudly (a typo must not build nothing), and so
+    does a matched directory holding Python files but no manifest (a plugin that
+    lost its manifest.toml must not be skipped silently; ``exclude`` skips
+    directories that are not plugins on purpose). Nothing outside the workspace is
+    ever taken, whatever a pattern or a symbolic link says.
     """
+    real_workspace = os.path.realpath(workspace)
     roots: list[Path] = []
+    manifestless: list[str] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern, root_dir=workspace, recursive=True))
         found = []
         for match in matches or ([pattern] if not _is_glob(pattern) else []):
             candidate = workspace / match
+            relative = Path(os.path.relpath(os.path.realpath(candidate), real_workspace))
+            if not _inside(os.path.realpath(candidate), real_workspace):
+                raise InputError(
+                    f"path: {printable(pattern)!r} reaches {printable(match)}, which is "
+                    "outside the workspace; plugins are built from the checkout only"
+                )
+            if _excluded(relative.as_posix(), exclude):
+                continue
             if candidate.is_dir() and holds_manifest(candidate):
                 found.append(candidate)
             elif candidate.name in MANIFEST_NAMES and candidate.is_file():
                 found.append(candidate.parent)
+            elif candidate.is_dir() and _holds_python(candidate):
+                manifestless.append(Path(match).as_posix())
             elif not _is_glob(pattern) and candidate.exists():
                 root = find_plugin_root(candidate, stop=workspace)
                 if root is not None:
                     found.append(root)
-        if not found:
+        if not found and not manifestless:
             raise InputError(
-                f"path: {pattern!r} matched no plugin (no directory holding manifest.toml or "
-                "plugin.yaml); check the path input"
+                f"path: {printable(pattern)!r} matched no plugin (no directory holding "
+                "manifest.toml or plugin.yaml); check the path input"
             )
         roots.extend(Path(os.path.normpath(r)) for r in found)
+    if manifestless:
+        listed = ", ".join(printable(m) for m in dict.fromkeys(manifestless))
+        raise InputError(
+            f"path: {listed} hold Python files but no manifest.toml or plugin.yaml; add the "
+            "manifest, or name the directory in the exclude input if it is not a plugin"
+        )
     return list(dict.fromkeys(roots))
+
+
+_SAFE_DIR: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+
+
+def output_subdirs(roots: Sequence[Path]) -> list[str]:
+    """One output subdirectory per plugin, named after its directory, made safe: an
+    unusual character becomes ``_``, so no path the action prints or passes on (its
+    multi-line outputs) can gain a line or a control character from a directory name."""
+    names = [
+        root.name if _SAFE_DIR.match(root.name) else re.sub(r"[^A-Za-z0-9._+-]", "_", root.name)
+        for root in roots
+    ]
+    for name, count in ((n, names.count(n)) for n in dict.fromkeys(names)):
+        if count > 1:
+            raise InputError(
+                f"{count} plugins would build into the output directory {name!r}; give the "
+                "plugin directories distinct names"
+            )
+    return names
 
 
 @dataclass
@@ -138,13 +218,14 @@ class ActionRun:
 
 
 def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> ActionRun:
-    roots = resolve_plugins(inputs.paths, workspace)
+    roots = resolve_plugins(inputs.paths, workspace, inputs.exclude)
     out = inputs.output_dir if inputs.output_dir.is_absolute() else workspace / inputs.output_dir
     run = ActionRun(workspace, inputs)
-    for root in roots:
+    subdirs = output_subdirs(roots)
+    for root, subdir in zip(roots, subdirs, strict=True):
         # One plugin builds into the output directory itself; several into one
         # directory each, since a directory holds one plugin's manifest.json.
-        target = out if len(roots) == 1 else out / root.name
+        target = out if len(roots) == 1 else out / subdir
         result = build_plugin(root, formats=inputs.formats, output_dir=target, environ=environ)
         run.results.append((root, result))
     if len(roots) > 1 and run.packages:
@@ -191,6 +272,9 @@ def outputs(run: ActionRun) -> dict[str, str]:
     uploads += manifests
     if run.checksums is not None and run.shown(run.checksums) not in uploads:
         uploads.append(run.shown(run.checksums))
+    for path in (*uploads, *manifests):
+        if UNSAFE.search(path):  # a line of a list output: never more than one line
+            raise InputError(f"{printable(path)} cannot be passed on to later steps; rename it")
     return {
         "ok": "true" if run.ok else "false",
         "packages": json.dumps(packages),
@@ -214,16 +298,17 @@ def annotate(run: ActionRun) -> None:
             if counts[d.severity] > ANNOTATION_CAP:
                 continue
             properties: dict[str, object] = {
-                "file": run.shown(root / (d.path or _manifest_name(root)))
+                "file": printable(run.shown(root / (d.path or _manifest_name(root))))
             }
             if d.line is not None:
                 properties["line"] = d.line
                 if d.column is not None:
                     properties["col"] = d.column
             properties["title"] = d.code
-            issue_command(d.severity, properties, d.message)
+            issue_command(d.severity, properties, printable(d.message))
         if not result.diagnostics and result.error:
-            issue_command("error", {"file": run.shown(root), "title": "plugin-build"}, result.error)
+            where = {"file": printable(run.shown(root)), "title": "plugin-build"}
+            issue_command("error", where, printable(result.error))
     for severity, count in counts.items():
         if count > ANNOTATION_CAP:
             issue_command(
@@ -259,14 +344,18 @@ def summary(run: ActionRun) -> str:
             where = run.shown(root / (d.path or _manifest_name(root)))
             if d.line is not None:
                 where += f":{d.line}"
-            message = d.message.replace("|", "\\|")
-            out.append(f"| `{where}` | {d.severity} | `{d.code}` | {message} |")
+            out.append(f"| `{_cell(where)}` | {d.severity} | `{d.code}` | {_cell(d.message)} |")
         out.append("")
     for root, error in failures:
-        out.append(f"**{run.shown(root)}: build failed** — {error}")
+        out.append(f"**{_cell(run.shown(root))}: build failed** — {_cell(error or '')}")
     if run.ok:
         out.append(f"All {len(run.results)} plugin(s) validated and built.")
     return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Untrusted text inside one Markdown table cell: escaped, one line, no `|`/backtick."""
+    return printable(text).replace("|", "\\|").replace("`", "'")
 
 
 def _write_outputs(values: Mapping[str, str]) -> None:
@@ -338,9 +427,10 @@ def run_release(environ: Mapping[str, str], workspace: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     from actions_toolkit.command import issue_command
 
-    from .cli import utf8_streams
+    from .cli import on_termination, utf8_streams
 
     utf8_streams()
+    on_termination()
     args = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ
     workspace = Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())
@@ -352,8 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         inputs = read_inputs(environ)
         run = run_build(inputs, workspace, environ)
     except InputError as exc:
-        issue_command("error", {"title": "plugin-build"}, str(exc))
-        _append_summary(f"## plugin-build\n\n**{exc}**\n", environ)
+        issue_command("error", {"title": "plugin-build"}, printable(str(exc)))
+        _append_summary(f"## plugin-build\n\n**{_cell(str(exc))}**\n", environ)
         return 1
     values = outputs(run)
     _write_outputs(values)
@@ -361,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _append_summary(summary(run), environ)
     for _, result in run.results:
         for p in result.packages:
-            print(f"plugin-build: {run.shown(p.path)}  sha256 {p.sha256}")
+            print(f"plugin-build: {printable(run.shown(p.path))}  sha256 {p.sha256}")
     return 0 if run.ok else 1
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from .escape import json_text, printable
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -139,7 +140,7 @@ def guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except UsageError as exc:
-        print(f"plugin-build: error: {exc}", file=sys.stderr)
+        print(f"plugin-build: error: {printable(str(exc))}", file=sys.stderr)
         print("Try 'plugin-build --help' for usage.", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -149,7 +150,7 @@ def guarded(action: Callable[[], int]) -> int:
         if os.environ.get("PLUGIN_BUILD_TRACEBACK"):
             traceback.print_exc()
         print(
-            f"plugin-build: internal error: {type(exc).__name__}: {exc}\n"
+            f"plugin-build: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
             "This is a bug; rerun with PLUGIN_BUILD_TRACEBACK=1 and report the traceback.",
             file=sys.stderr,
         )
@@ -186,7 +187,6 @@ def _validate(paths: Sequence[str], *, as_json: bool) -> int:
 
 
 def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:
-    import json
 
     from .build import FORMAT_CHOICES, build_plugin
     from .progress import Console
@@ -210,12 +210,11 @@ def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:
     finally:
         console.close()
     if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(result.as_dict()))
     return EXIT_OK if result.ok else EXIT_INVALID
 
 
 def _verify(directory: str, source: str | None, *, as_json: bool) -> int:
-    import json
 
     from .reporters import format_diagnostic, use_color
     from .verify import verify_outputs
@@ -231,7 +230,7 @@ def _verify(directory: str, source: str | None, *, as_json: bool) -> int:
             "archives": list(result.archives),
             "diagnostics": [d.as_dict() for d in result.diagnostics],
         }
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(document))
     else:
         color = use_color(sys.stdout)
         for d in result.diagnostics:
@@ -239,5 +238,5 @@ def _verify(directory: str, source: str | None, *, as_json: bool) -> int:
         errors = sum(d.is_error for d in result.diagnostics)
         count = f"{len(result.archives)} archive{'s' if len(result.archives) != 1 else ''}"
         verdict = "all good" if result.ok else f"{errors} problem{'s' if errors != 1 else ''}"
-        sys.stdout.write(f"verified {count} in {directory}: {verdict}\n")
+        sys.stdout.write(f"verified {count} in {printable(directory)}: {verdict}\n")
     return EXIT_OK if result.ok else EXIT_INVALID

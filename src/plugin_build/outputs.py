@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from .escape import json_text
 from .fileio import CHUNK, file_digests, open_regular
 from .locking import temp_name
 
@@ -241,10 +242,10 @@ def _plain(value: Any) -> Any:
 
 def render_json(document: Any) -> bytes:
     try:
-        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        text = json_text(document)
     except (TypeError, ValueError, RecursionError) as exc:
         raise MetadataError(f"a value cannot be written as JSON ({exc})") from None
-    return (text + "\n").encode("utf-8", "surrogateescape")
+    return text.encode("utf-8")
 
 
 def render_yaml(document: Any) -> bytes:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
+from .escape import printable
+
 
 class Console:
     """Writes ``LEVEL: message`` lines to a stream (stderr), and on a terminal a
@@ -38,7 +40,7 @@ class Console:
         """Seed 000's form: ``INFO: 🏗️ Starting plugin build...``."""
         with self.lock:
             self._clear()
-            self.stream.write(f"{level}: {message}\n")
+            self.stream.write(f"{level}: {printable(message)}\n")
             self.stream.flush()
 
     def progress(self, done: int, total: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import TextIO
 
 from .diagnostics import Diagnostic
 from .discover import display_path
+from .escape import json_text, printable
 from .validate import PluginReport
 
 _COLORS = {"error": "31;1", "warning": "33;1", "dim": "2", "ok": "32;1"}
@@ -45,8 +45,10 @@ def diagnostic_location(root: Path, diagnostic: Diagnostic) -> str:
 
 
 def format_diagnostic(root: Path, diagnostic: Diagnostic, *, color: bool = False) -> str:
+    """One line, names escaped (:mod:`plugin_build.escape`), then coloured."""
     severity = _paint(f"{diagnostic.severity}[{diagnostic.code}]", diagnostic.severity, color)
-    return f"{diagnostic_location(root, diagnostic)}: {severity} {diagnostic.message}"
+    location = printable(diagnostic_location(root, diagnostic))
+    return f"{location}: {severity} {printable(diagnostic.message)}"
 
 
 def render_text(reports: Sequence[PluginReport], *, color: bool = False) -> str:
@@ -91,4 +93,4 @@ def render_json(reports: Sequence[PluginReport]) -> str:
         "ok": all(r.ok for r in reports),
         "plugins": [report_as_dict(r) for r in reports],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
