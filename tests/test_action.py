@@ -286,3 +286,65 @@ def test_unknown_subcommand_is_refused(workspace: Path) -> None:
     result, _, _ = run_action(workspace, {}, "deploy")
     assert result.returncode == 1
     assert re.search(r"::error title=plugin-build::usage: ", result.stdout)
+
+
+# -- hostile names and layouts (issue 7, classes 5, 6, 13) ----------------------------------
+
+FORGED = "x\n::error title=forged::pwned\x1b[2J\x07\r"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="control characters in file names")
+def test_no_name_can_forge_a_workflow_command_or_add_an_output_line(workspace: Path) -> None:
+    hostile = workspace / "plugins" / FORGED
+    shutil.copytree(EXAMPLES / "threshold-alert", hostile)
+    (hostile / ".env").write_text("TOKEN=x\n")  # a warning annotated on plugins/<name>/.env
+    result, outputs, summary = run_action(workspace, {"PATH": "plugins/*"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in result.stdout.splitlines():
+        assert not line.startswith("::error title=forged"), line
+        assert "\x1b" not in line
+        assert "\x07" not in line
+    assert "\r" not in result.stdout
+    # escaped by us, then ':' by the workflow-command encoding of a property
+    assert "file=plugins/x\\x0a%3A%3Aerror title=forged%3A%3Apwned\\x1b[2J\\x07\\x0d/.env" in (
+        result.stdout
+    )
+    for name in ("artifact-paths", "manifest"):
+        for line in outputs[name].splitlines():
+            assert (workspace / line).is_file(), (name, line)  # every line an existing file
+    assert "\x1b" not in summary
+    assert "\n::error" not in summary
+
+
+def test_a_glob_match_with_python_files_but_no_manifest_fails_unless_excluded(
+    workspace: Path,
+) -> None:
+    lost = workspace / "plugins" / "lost"
+    shutil.copytree(EXAMPLES / "threshold-alert", lost)
+    (lost / "manifest.toml").unlink()  # a plugin that lost its manifest
+    (workspace / "plugins" / "docs").mkdir()  # not a plugin, holds no Python: skipped
+    (workspace / "plugins" / "docs" / "index.md").write_text("docs\n")
+    with pytest.raises(InputError, match="plugins/lost hold Python files but no manifest"):
+        resolve_plugins(["plugins/*"], workspace)
+    roots = resolve_plugins(["plugins/*"], workspace, exclude=["lost"])
+    assert [r.name for r in roots] == ["threshold-alert", "wind-chill"]
+    result, _outputs, _ = run_action(workspace, {"PATH": "plugins/*", "EXCLUDE": "lost docs"})
+    assert result.returncode == 0, result.stdout
+    result, _, summary = run_action(workspace, {"PATH": "plugins/*"})
+    assert result.returncode == 1
+    assert "::error title=plugin-build::path: plugins/lost hold Python files" in result.stdout
+    assert "name the directory in the exclude input" in summary
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+@pytest.mark.parametrize("pattern", ["../elsewhere/*", "linked/*", "linked"])
+def test_the_action_never_takes_a_plugin_from_outside_the_workspace(
+    workspace: Path, pattern: str
+) -> None:
+    elsewhere = workspace.parent / "elsewhere"
+    shutil.copytree(EXAMPLES / "wind-chill", elsewhere / "wind-chill")
+    (workspace / "linked").symlink_to(
+        elsewhere / "wind-chill" if pattern == "linked" else elsewhere
+    )
+    with pytest.raises(InputError, match="outside the workspace"):
+        resolve_plugins([pattern], workspace)

@@ -196,3 +196,38 @@ def test_output_is_utf8_whatever_the_stream_encoding(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "plugïn-ü".encode() in result.stdout
+
+
+# -- no name reaches a terminal raw (issue 7, class 5) ----------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="control characters in file names")
+def test_names_are_escaped_in_every_text_output(tmp_path: Path) -> None:
+    plugin = tmp_path / "plugin"
+    shutil.copytree(FIXTURES / "valid_plugin", plugin)
+    bad = "evil\n::error title=x::y\x1b[31m\x07\rname\u202e\x9b"
+    (plugin / bad).mkdir()
+    (plugin / bad / ".env").write_text("TOKEN=x\n")
+    shown = "evil\\x0a::error title=x::y\\x1b[31m\\x07\\x0dname\\u202e\\x9b"
+    outputs = {
+        "validate": run("validate", str(plugin)).stdout,
+        "build": run("build", str(plugin), "--output-dir", str(tmp_path / "out")).stderr,
+        "hook": subprocess.run(
+            [sys.executable, "-m", "plugin_build.hook", f"{bad}/.env", "__init__.py"],
+            cwd=plugin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        ).stdout,
+    }
+    for face, text in outputs.items():
+        assert shown in text, face
+        for char in ("\x1b", "\x07", "\r", "\u202e", "\x9b"):
+            assert char not in text, (face, repr(char))
+        assert not any(line.startswith("::error title=x") for line in text.splitlines()), face
+    document = run("validate", str(plugin), "--json").stdout
+    assert "\\u009b" in document
+    assert "\\u202e" in document
+    assert "\x9b" not in document
+    assert bad in json.loads(document)["plugins"][0]["diagnostics"][0]["message"]

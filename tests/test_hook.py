@@ -43,6 +43,7 @@ def test_hook_definition_follows_the_rules() -> None:
     assert HOOK["pass_filenames"] is True
     assert HOOK["require_serial"] is True
     assert HOOK["entry"] == "plugin-build-hook"
+    assert HOOK["always_run"] is True  # a commit that only deletes files must run it too
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,22 @@ def test_entry_point_never_climbs_above_the_repository(
     (repo / "src" / "x.py").write_text("")
     monkeypatch.chdir(repo)
     assert hook_main(["src/x.py"]) == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_paths_outside_the_repository_or_through_a_link_are_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(FIXTURES / "async_trigger", tmp_path / "outside")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "linked").symlink_to(tmp_path / "outside")
+    monkeypatch.chdir(repo)
+    names = ["../outside/__init__.py", str(tmp_path / "outside" / "manifest.toml")]
+    assert hook_main([*names, "linked/__init__.py", "linked/manifest.toml"]) == 0
+    assert capsys.readouterr().out == ""
+    shutil.copytree(FIXTURES / "async_trigger", repo / "real")
+    assert hook_main(["real/__init__.py"]) == 1  # the same plugin inside is checked
 
 
 def test_console_script_is_installed() -> None:
@@ -212,3 +229,24 @@ def test_a_plugin_yaml_commit_with_a_missing_handler_is_refused(consumer: Path) 
     assert result.returncode != 0
     assert native("betty/plugin.yaml") + ":12:" in output
     assert "error[handler-missing]" in output
+
+
+@needs_pre_commit
+@pytest.mark.parametrize(
+    ("removed", "code"),
+    [("good/__init__.py", "entry-point-missing"), ("good/manifest.toml", "manifest-missing")],
+)
+def test_removing_what_a_plugin_needs_is_refused(consumer: Path, removed: str, code: str) -> None:
+    git(consumer, "rm", "-q", removed)
+    refused = commit(consumer, f"remove {removed}")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert f"error[{code}]" in output
+    assert git(consumer, "rev-list", "--count", "HEAD").stdout.strip() == "1"
+
+
+@needs_pre_commit
+def test_removing_a_whole_plugin_is_fine(consumer: Path) -> None:
+    git(consumer, "rm", "-q", "-r", "other")
+    result = commit(consumer, "drop other")
+    assert result.returncode == 0, result.stdout + result.stderr

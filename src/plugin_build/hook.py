@@ -4,10 +4,19 @@ pre-commit passes file names relative to the repository root (the working
 directory). Each file maps to the nearest directory at or above it that holds
 a manifest, never above the repository root; files under no plugin are
 ignored; each plugin is validated once. The hook never writes a file.
+
+pre-commit passes no deleted files, so the hook also asks git for the staged
+deletions: removing an entry point or a manifest must not commit a broken
+plugin. (``always_run`` in ``.pre-commit-hooks.yaml`` makes pre-commit start the
+hook even when a commit only deletes files.) A path outside the repository, or
+reached through a symbolic link, is ignored.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,18 +31,79 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(files: list[str]) -> int:
     from .discover import find_plugin_root, unique_roots
+    from .validate import MANIFEST_NAMES
+
+    repo = Path.cwd()
+    roots: list[Path] = []
+    for name in files:
+        path = Path(name)
+        if _inside_without_links(repo, path):
+            root = find_plugin_root(path, stop=repo)
+            if root is not None:
+                roots.append(root)
+    for name in staged_deletions(repo):
+        path = Path(name)
+        if not _inside_without_links(repo, path):
+            continue
+        directory = path.parent
+        if path.name in MANIFEST_NAMES and _has_tracked_files(repo, directory):
+            roots.append(directory)  # a plugin that lost its manifest: validate says so
+            continue
+        if directory.is_dir():
+            root = find_plugin_root(directory, stop=repo)
+            if root is not None:
+                roots.append(root)
+    if not roots:
+        return 0
+    return _report(unique_roots(roots))
+
+
+def _report(roots: list[Path]) -> int:
     from .reporters import render_text, use_color
     from .validate import validate_plugins
 
-    repo = Path.cwd()
-    roots = [root for f in files if (root := find_plugin_root(Path(f), stop=repo)) is not None]
-    reports = validate_plugins(unique_roots(roots))
-    if not reports:
-        return 0
-    problems = [r for r in reports if r.diagnostics]
-    if problems or not all(r.ok for r in reports):
+    reports = validate_plugins(roots)
+    if any(r.diagnostics for r in reports) or not all(r.ok for r in reports):
         sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _git(repo: Path, *args: str) -> list[str]:
+    """NUL-separated output of a git command; empty when git or the repository is absent."""
+    git = shutil.which("git")
+    if git is None:
+        return []
+    try:
+        out = subprocess.run(
+            [git, *args], cwd=repo, capture_output=True, check=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [os.fsdecode(item) for item in out.split(b"\0") if item]
+
+
+def staged_deletions(repo: Path) -> list[str]:
+    """Paths the index deletes relative to HEAD (renames count as deletions)."""
+    return _git(repo, "diff", "--cached", "--name-only", "--no-renames", "--diff-filter=D", "-z")
+
+
+def _has_tracked_files(repo: Path, directory: Path) -> bool:
+    return bool(_git(repo, "ls-files", "-z", "--", os.fspath(directory) or "."))
+
+
+def _inside_without_links(repo: Path, path: Path) -> bool:
+    """Whether ``path`` (relative to ``repo``) stays inside it with no link on the way."""
+    target = Path(os.path.normpath(repo / path))
+    try:
+        relative = target.relative_to(repo)
+    except ValueError:
+        return False
+    current = repo
+    for part in relative.parts[:-1]:
+        current = current / part
+        if current.is_symlink():
+            return False
+    return True
 
 
 if __name__ == "__main__":
