@@ -11,18 +11,23 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import stat
+import subprocess
 import sys
 import tarfile
 import tempfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zipcraft import Raw, craft_zip, unicode_path
 
 from plugin_build.diagnostics import Code
+from plugin_build.members import LIMIT
 from plugin_build.verify import VerifyResult, verify_outputs
 
 MANIFEST = """\
@@ -455,6 +460,204 @@ def test_directory_entries_and_odd_modes_are_warnings(tmp_path: Path) -> None:
     assert sum("mode 0600" in m for m in messages) == 1
 
 
+# -- names as extractors resolve them ----------------------------------------
+
+
+def write_members(path: Path, names: list[str], data: bytes = b"X = 1\n") -> Path:
+    """An archive (by its suffix) with one regular file under each name, in this order."""
+    if path.name.endswith(".zip"):
+        return write_zip(path, [(n, data, stat.S_IFREG | 0o644) for n in names])
+    return write_tar_gz(path, [tar_member(n, data) for n in names])
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+@pytest.mark.parametrize(
+    ("names", "odd", "because"),
+    [
+        ([f"{TOP}/./a.py", f"{TOP}/a.py"], f"{TOP}/./a.py", "'.' path component"),
+        ([f"{TOP}//a.py", f"{TOP}/a.py"], f"{TOP}//a.py", "empty or '.' path component"),
+        ([f"{TOP}/a.py", f"{TOP}\\a.py"], f"{TOP}\\a.py", "backslash"),
+    ],
+)
+def test_members_that_extract_to_one_path(
+    tmp_path: Path, fmt: str, names: list[str], odd: str, because: str
+) -> None:
+    write_members(tmp_path / f"{TOP}.{fmt}", names)
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_UNSAFE_MEMBER] * 2
+    renamed, duplicate = sorted(
+        (d.message for d in result.diagnostics), key=lambda m: "more than once" in m
+    )
+    assert renamed.startswith(f"member {odd} (extracted as {TOP}/a.py) has ")
+    assert because in renamed
+    assert "appears more than once" in duplicate
+    assert "do not extract this archive" in duplicate
+
+
+def test_member_name_cut_short_by_a_nul(tmp_path: Path) -> None:
+    raw = f"{TOP}/a.py\0/../../evil.py"
+    (tmp_path / f"{TOP}.zip").write_bytes(craft_zip([Raw(raw, b"x")]))
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_UNSAFE_MEMBER]
+    assert f"(extracted as {TOP}/a.py) has a NUL byte" in result.diagnostics[0].message
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_case_twins_are_a_warning(tmp_path: Path, fmt: str) -> None:
+    # sorted: README.md and readme.md are not neighbours
+    write_members(
+        tmp_path / f"{TOP}.{fmt}", [f"{TOP}/README.md", f"{TOP}/b.py", f"{TOP}/readme.md"]
+    )
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert result.ok
+    assert codes(result, "warning") == [Code.ARCHIVE_CASE_CONFLICT]
+    message = result.diagnostics[0].message
+    assert message.startswith(f"member {TOP}/readme.md differs from an earlier member only in")
+    assert "(macOS, Windows)" in message
+
+
+def test_members_out_of_order(tmp_path: Path) -> None:
+    write_members(tmp_path / f"{TOP}.tar.gz", [f"{TOP}/b.py", f"{TOP}/a.py"])
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_UNSORTED]
+    assert f"member {TOP}/a.py comes after {TOP}/b.py" in result.diagnostics[0].message
+
+
+# -- zip structure -----------------------------------------------------------
+
+
+def test_zip_unicode_path_extra_field_is_checked(tmp_path: Path) -> None:
+    name = f"{TOP}/__init__.py"
+    path = tmp_path / f"{TOP}.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.external_attr = (stat.S_IFREG | 0o644) << 16
+        info.extra = unicode_path("../../evil.py", name)
+        archive.writestr(info, SYNC)
+    relist(tmp_path)
+    if shutil.which("unzip"):  # unzip would write ../../evil.py
+        listed = subprocess.run(["unzip", "-l", str(path)], check=True, capture_output=True)
+        assert b"../../evil.py" in listed.stdout
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_UNSAFE_MEMBER]
+    message = result.diagnostics[0].message
+    assert message.startswith(f"member {name} is named ../../evil.py by its Info-ZIP Unicode Path")
+    assert "(0x7075)" in message
+    assert "'..' component" in message
+
+
+def test_zip_unicode_path_extra_field_with_another_safe_name(tmp_path: Path) -> None:
+    name = f"{TOP}/__init__.py"
+    extra = unicode_path(f"{TOP}/other.py", name)
+    (tmp_path / f"{TOP}.zip").write_bytes(craft_zip([Raw(name, SYNC.encode(), extra=extra)]))
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_INCONSISTENT]
+    assert "extractors disagree on its name" in result.diagnostics[0].message
+
+
+def test_zip_with_junk_in_front(tmp_path: Path) -> None:
+    _, zip_path = build_outputs(tmp_path)
+    zip_path.write_bytes(b"MZ" + bytes(510) + zip_path.read_bytes())  # as a self-extractor
+    relist(tmp_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        assert archive.testzip() is None  # zipfile reads past it without a word
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_INCONSISTENT]
+    (problem,) = result.diagnostics
+    assert problem.path == zip_path.name
+    assert problem.message.startswith("512 bytes come before the first entry")
+
+
+def test_zip_local_entry_missing_from_central_directory(tmp_path: Path) -> None:
+    members = [
+        Raw(f"{TOP}/__init__.py", SYNC.encode()),
+        Raw(f"{TOP}/evil.py", b"import os\n", listed=False),
+    ]
+    zip_path = tmp_path / f"{TOP}.zip"
+    zip_path.write_bytes(craft_zip(members))
+    relist(tmp_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        assert archive.namelist() == [f"{TOP}/__init__.py"]
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.ARCHIVE_INCONSISTENT]
+    message = result.diagnostics[0].message
+    assert f"({TOP}/evil.py) is not in the central directory" in message
+
+
+def test_zip64_archive_verifies_clean(tmp_path: Path) -> None:
+    files = [Raw(f"{TOP}/__init__.py", SYNC.encode()), Raw(f"{TOP}/b.py", b"b")]
+    (tmp_path / f"{TOP}.zip").write_bytes(craft_zip(files, zip64=True))
+    relist(tmp_path)
+    assert verify_outputs(tmp_path).diagnostics == ()
+
+
+# -- bounded output and memory -----------------------------------------------
+
+
+def test_one_problem_in_many_members_is_reported_briefly(tmp_path: Path) -> None:
+    count = 100_000
+    header = tarfile.TarInfo()
+    blocks = []
+    for i in range(count):  # all outside the top folder
+        header.name = f"other-1.0.0/f{i:06d}.py"
+        blocks.append(header.tobuf(tarfile.GNU_FORMAT))
+    tar_gz = tmp_path / f"{TOP}.tar.gz"
+    tar_gz.write_bytes(gzip.compress(b"".join(blocks) + bytes(1024), compresslevel=1))
+    relist(tmp_path)
+
+    result = verify_outputs(tmp_path)
+
+    assert len(result.diagnostics) == LIMIT + 1
+    assert set(codes(result)) == {Code.ARCHIVE_UNSAFE_MEMBER}
+    summary = result.diagnostics[-1].message
+    assert summary.startswith(f"… and {count - LIMIT:,} more members like this (unsafe paths);")
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_memory_does_not_grow_with_members(tmp_path: Path, fmt: str) -> None:
+    def peak(count: int) -> int:
+        directory = tmp_path / str(count)
+        directory.mkdir()
+        names = [f"{TOP}/d{i // 1000:03d}/f{i:06d}.py" for i in range(count)]
+        write_members(directory / f"{TOP}.{fmt}", names, b"")
+        relist(directory)
+        # SHA256SUMS alone: reading manifest.json allocates a 16 MiB buffer, which would
+        # be the peak at either size and hide what the archive costs
+        (directory / "manifest.json").unlink()
+        tracemalloc.start()
+        try:
+            assert verify_outputs(directory).diagnostics == ()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(2_000), peak(20_000)
+
+    # before: tarfile's list of headers, or zipfile's of entries, ~10 MB more at 20,000
+    assert large - small < 1 << 20, (small, large)
+
+
 # -- unreadable archives -----------------------------------------------------
 
 
@@ -527,7 +730,9 @@ def test_corrupt_zip_is_unreadable(tmp_path: Path, damage: str) -> None:
     if damage == "truncate":
         del data[len(data) // 2 :]  # the central directory is gone
     else:
-        data[40] ^= 0xFF  # inside the first member's compressed bytes
+        # inside the first member's compressed bytes (its local header and name are 52 bytes;
+        # a byte of the name would make another finding: the local header names it otherwise)
+        data[60] ^= 0xFF
     zip_path.write_bytes(bytes(data))
     relist(tmp_path)
 
@@ -677,6 +882,39 @@ def test_other_plugins_archives_are_not_compared_with_source(plugin: Path) -> No
 
     assert result.diagnostics == ()
     assert len(result.archives) == 4
+
+
+def test_archive_of_another_version_is_reported_with_source(plugin: Path) -> None:
+    build_outputs(plugin / "dist", name="demo", version="0.9.0")  # SHA256SUMS lists all four
+
+    result = verify_outputs(plugin / "dist", source=plugin)
+
+    assert codes(result) == [Code.ARCHIVE_CONTENT_MISMATCH] * 2
+    assert [d.path for d in result.diagnostics] == ["demo-0.9.0.tar.gz", "demo-0.9.0.zip"]
+    message = result.diagnostics[0].message
+    assert "is an archive of demo 0.9.0, not of the source's version 1.0.0" in message
+    assert len(result.archives) == 4  # still checked, against their own listing
+
+
+def test_unlisted_archive_is_reported(tmp_path: Path) -> None:
+    build_outputs(tmp_path)
+    write_archive(tmp_path / "demo-1.0.1.zip", "demo-1.0.1", DEFAULT_FILES)
+    (tmp_path / ".demo-1.0.0.zip.1a2b3c4d.tmp.zip").write_bytes(b"")  # hidden: a temp file
+    (tmp_path / "folder.tar.gz").mkdir()  # not a file
+
+    result = verify_outputs(tmp_path)
+
+    assert codes(result) == [Code.CHECKSUM_MISSING]
+    (problem,) = result.diagnostics
+    assert problem.path == "demo-1.0.1.zip"
+    assert "neither SHA256SUMS nor manifest.json lists it" in problem.message
+    assert result.archives == ("demo-1.0.0.tar.gz", "demo-1.0.0.zip")  # not opened
+
+
+def test_verify_loads_the_validator_only_for_a_source() -> None:
+    probe = "import sys, plugin_build.verify; print('plugin_build.validate' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True)
+    assert done.stdout.strip() == b"False"
 
 
 # -- robustness --------------------------------------------------------------

@@ -44,6 +44,11 @@ class Code:
     ARCHIVE_UNREADABLE: Final = "archive-unreadable"
     ARCHIVE_UNSAFE_MEMBER: Final = "archive-unsafe-member"
     ARCHIVE_CONTENT_MISMATCH: Final = "archive-content-mismatch"
+    # a zip's central directory and local headers disagree: extractors see different members
+    ARCHIVE_INCONSISTENT: Final = "archive-inconsistent"
+    # names equal but for letter case or Unicode normal form (or too many names to tell)
+    ARCHIVE_CASE_CONFLICT: Final = "archive-case-conflict"
+    ARCHIVE_UNSORTED: Final = "archive-unsorted"  # members out of the name order build writes
 
 
 @dataclass(frozen=True)

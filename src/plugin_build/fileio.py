@@ -23,18 +23,21 @@ import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, Literal, overload
+from typing import Final, Literal, Protocol, overload
 
 __all__ = [
     "CHUNK",
     "DIR_FD",
     "Digests",
     "NotRegularFileError",
+    "Readable",
     "TooLargeError",
     "Tree",
     "TreeChangedError",
     "file_digests",
+    "first_line",
     "open_regular",
+    "reason",
     "sha256_stream",
 ]
 
@@ -55,6 +58,12 @@ class Digests:
     md5: str
     sha256: str
     size: int
+
+
+class Readable(Protocol):
+    """What is read in chunks: a file, a tar member, a zip member's inflated bytes."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class NotRegularFileError(OSError):
@@ -103,7 +112,7 @@ def open_regular(
     return _adopt(fd, buffered=buffered)
 
 
-def sha256_stream(stream: IO[bytes]) -> str:
+def sha256_stream(stream: Readable) -> str:
     """The SHA-256 hex digest of what is left in ``stream``, read in 1 MiB chunks."""
     sha256 = hashlib.sha256()
     while chunk := stream.read(CHUNK):
@@ -120,6 +129,17 @@ def file_digests(path: str | os.PathLike[str], *, follow: bool = True) -> Digest
             sha256.update(chunk)
             size += len(chunk)
     return Digests(md5.hexdigest(), sha256.hexdigest(), size)
+
+
+def reason(exc: OSError) -> str:
+    """An OSError as a message fragment: its strerror ("Permission denied")."""
+    return exc.strerror or str(exc)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text, or its type's name."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 # Where the platform can open a file relative to a directory descriptor (every

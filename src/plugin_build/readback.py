@@ -1,8 +1,9 @@
 """Read a built archive back, member by member, without extracting.
 
-:func:`tar_entries` and :func:`zip_entries` yield one :class:`ArchiveEntry`
+:func:`tar_entries` (and ``zipread.zip_entries``) yield one :class:`ArchiveEntry`
 per member, with the bytes of a regular file as a stream to read before the
-next entry; nothing is written to disk. Damage the standard library would
+next entry; nothing is written to disk, and nothing is kept per member, so
+memory does not grow with the member count. Damage the standard library would
 pass over quietly (a broken tar header, data after the end-of-archive marker,
 a missing marker) raises :class:`DamagedArchive`; :data:`UNREADABLE` is every
 exception a damaged or hostile archive can raise while being read.
@@ -20,23 +21,24 @@ import zlib
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, Literal
+from typing import Final, Literal
 
-from .fileio import CHUNK, open_regular
+from .fileio import CHUNK, Readable, open_regular
 
 __all__ = [
     "KIND_NAMES",
     "UNREADABLE",
     "ArchiveEntry",
     "DamagedArchive",
+    "Inconsistency",
+    "Kind",
     "tar_entries",
-    "zip_entries",
 ]
 
 _END_OF_TAR: Final = 1024  # two zero blocks close a tar
 _TAIL_KEEP: Final = 64 << 10  # well above tarfile's read-ahead (one 10 KiB record)
 
-_Kind = Literal["file", "directory", "symlink", "hardlink", "device", "fifo", "other"]
+Kind = Literal["file", "directory", "symlink", "hardlink", "device", "fifo", "other"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,20 @@ class ArchiveEntry:
     """One member as the archive stores it."""
 
     name: str
-    kind: _Kind
+    kind: Kind
     mode: int | None  # permission bits; None for a zip entry without unix attributes
-    stream: IO[bytes] | None  # the member's bytes, regular files only; read before the next
+    stream: Readable | None  # the member's bytes, regular files only; read before the next
+    # Other names some extractor would use: (name, "its local header, which ... read")
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """Structure that extractors read differently (a zip's central directory and local
+    headers disagree); reading goes on."""
+
+    kind: str  # a fixed phrase naming the sort of problem, for grouping repeats
+    message: str  # a sentence without a fix
 
 
 class DamagedArchive(Exception):
@@ -64,7 +77,7 @@ UNREADABLE: Final = (
     RuntimeError,  # encrypted or unsupported zip members, runaway recursion
     DamagedArchive,
 )
-KIND_NAMES: Final[dict[_Kind, str]] = {
+KIND_NAMES: Final[dict[Kind, str]] = {
     "file": "regular file",
     "directory": "directory",
     "symlink": "symbolic link",
@@ -105,7 +118,9 @@ def tar_entries(path: Path) -> Generator[ArchiveEntry, None, None]:
     with open_regular(path) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
         tail = _Tail(gz)
         with tarfile.open(fileobj=tail, mode="r|") as tar:
-            for info in tar:
+            while (info := tar.next()) is not None:
+                # tarfile keeps every header it reads in .members; we need none.
+                vars(tar)["members"].clear()
                 kind = _tar_kind(info)
                 stream = tar.extractfile(info) if kind == "file" else None
                 yield ArchiveEntry(info.name, kind, stat.S_IMODE(info.mode), stream)
@@ -125,7 +140,7 @@ def tar_entries(path: Path) -> Generator[ArchiveEntry, None, None]:
             raise DamagedArchive("it ends without the end-of-archive marker")
 
 
-def _tar_kind(info: tarfile.TarInfo) -> _Kind:
+def _tar_kind(info: tarfile.TarInfo) -> Kind:
     if info.isreg():
         return "file"
     if info.isdir():
@@ -137,38 +152,5 @@ def _tar_kind(info: tarfile.TarInfo) -> _Kind:
     if info.ischr() or info.isblk():
         return "device"
     if info.isfifo():
-        return "fifo"
-    return "other"
-
-
-def zip_entries(path: Path) -> Generator[ArchiveEntry, None, None]:
-    with open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-        for info in archive.infolist():
-            unix = info.external_attr >> 16
-            kind = _zip_kind(info, stat.S_IFMT(unix))
-            mode = stat.S_IMODE(unix) if unix else None
-            if kind != "file":
-                yield ArchiveEntry(info.filename, kind, mode, None)
-                continue
-            # Only what the build writes; other methods would bring their own errors.
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise DamagedArchive(
-                    f"member {info.filename} uses compression method {info.compress_type}, "
-                    "not stored or deflate"
-                )
-            with archive.open(info) as stream:
-                yield ArchiveEntry(info.filename, kind, mode, stream)
-
-
-def _zip_kind(info: zipfile.ZipInfo, file_type: int) -> _Kind:
-    if info.filename.endswith("/") or file_type == stat.S_IFDIR:
-        return "directory"
-    if file_type in (0, stat.S_IFREG):  # 0: written without unix attributes
-        return "file"
-    if file_type == stat.S_IFLNK:
-        return "symlink"
-    if file_type in (stat.S_IFCHR, stat.S_IFBLK):
-        return "device"
-    if file_type == stat.S_IFIFO:
         return "fifo"
     return "other"
