@@ -231,3 +231,139 @@ def test_names_are_escaped_in_every_text_output(tmp_path: Path) -> None:
     assert "\\u202e" in document
     assert "\x9b" not in document
     assert bad in json.loads(document)["plugins"][0]["diagnostics"][0]["message"]
+
+
+# -- no tree makes it crash (issue 7) -----------------------------------------------------
+
+_NAME = st.binary(min_size=1, max_size=12).filter(
+    lambda b: b not in (b".", b"..") and b"/" not in b and b"\0" not in b
+)
+_GLOB = st.text(alphabet="*?[]{},!/\\#ab.\u00e9 \t", max_size=10)
+_KINDS = st.sampled_from(["file", "dir", "link-in", "link-out", "fifo", "exec"])
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> tuple[list[tuple[list[bytes], str, bytes]], list[str], bytes]:
+    entries = []
+    for _ in range(draw(st.integers(0, 8))):
+        depth = draw(st.integers(1, 3))
+        parts = [
+            draw(st.sampled_from([b"a", b"sub", b"dist", b"__pycache__", b".git"]))
+            for _ in range(depth - 1)
+        ]
+        parts.append(
+            draw(
+                _NAME
+                | st.sampled_from(
+                    [b"__init__.py", b"x.py", b".env", b"manifest.json", b"SHA256SUMS"]
+                )
+            )
+        )
+        entries.append((parts, draw(_KINDS), draw(st.binary(max_size=40))))
+    patterns = draw(st.lists(_GLOB, max_size=4))
+    entry = draw(
+        st.sampled_from(
+            [b"def process_writes(a, b, c):\n    pass\n", b"async def process_writes(", b"\xff\xfe"]
+        )
+    )
+    return entries, patterns, entry
+
+
+_YAML = st.sampled_from(
+    [
+        "name: t\nversion: 1.10\n",
+        "name: t\nversion: '1.0'\ncommands:\n"
+        "  - name: c\n    handler: {runtime: python, script: x.py}\n",
+        "name: t\nversion: '1.0'\nmetadata: {d: 2024-01-01, b: !!binary aGk=, s: !!set {a}}\n",
+        "name: t\nversion: '1.0'\na: &a [x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b]\n",
+        "name: t\nversion: '1.0'\nx: &x [*x]\n",
+        "name: t\nversion: '1.0'\nx: " + "[" * 3000 + "]" * 3000 + "\n",
+        "[: not yaml\n",
+        "",
+    ]
+)
+
+
+def _plant(root: Path, tree: tuple[list[tuple[list[bytes], str, bytes]], list[str], bytes]) -> None:
+    entries, patterns, entry = tree
+    base = os.fsencode(root)
+    os.makedirs(base)
+    exclude = json.dumps(patterns, ensure_ascii=False)
+    manifest = (
+        'manifest_schema_version = "1.3"\n[plugin]\nname = "t"\nversion = "0.1.0"\n'
+        f'description = "d"\ntriggers = ["process_writes"]\nexclude = {exclude}\n'
+        '[dependencies]\ndatabase_version = ">=3.0.0"\n'
+    )
+    with open(os.path.join(base, b"manifest.toml"), "w", encoding="utf-8") as f:
+        f.write(manifest)
+    with open(os.path.join(base, b"__init__.py"), "wb") as f:
+        f.write(entry)
+    for parts, kind, data in entries:
+        parent = os.path.join(base, *parts[:-1]) if len(parts) > 1 else base
+        target = os.path.join(parent, parts[-1])
+        try:
+            os.makedirs(parent, exist_ok=True)
+            if os.path.lexists(target):
+                continue  # planted already (opening a FIFO planted earlier would block)
+            if kind == "dir":
+                os.makedirs(target, exist_ok=True)
+            elif kind == "link-in":
+                os.symlink(b"__init__.py", target)
+            elif kind == "link-out":
+                os.symlink(b"/etc", target)
+            elif kind == "fifo":
+                os.mkfifo(target)
+            else:
+                with open(target, "wb") as f:
+                    f.write(data)
+                if kind == "exec":
+                    os.chmod(target, 0o755)
+        except OSError:
+            continue  # a name the tree already holds as another kind
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of arbitrary bytes")
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(tree=_trees(), root_name=_NAME, yaml_text=st.none() | _YAML)
+def test_no_tree_makes_any_command_crash(
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    tree: tuple[list[tuple[list[bytes], str, bytes]], list[str], bytes],
+    root_name: bytes,
+    yaml_text: str | None,
+) -> None:
+    """Names from the whole byte range (the plugin root's own too), random exclude
+    patterns, links, FIFOs, executables, and manifest.toml or a hostile plugin.yaml:
+    every command ends with 0 or 1, never a traceback (capsys writes strict UTF-8, as
+    a real stream does)."""
+    from plugin_build.hook import main as hook_main
+
+    work = tmp_path_factory.mktemp("tree")
+    root = Path(os.fsdecode(os.path.join(os.fsencode(work), b"p-" + root_name)))
+    _plant(root, tree)
+    if yaml_text is not None:
+        os.unlink(root / "manifest.toml")
+        (root / "plugin.yaml").write_text(yaml_text, encoding="utf-8")
+    out = str(work / "out")
+    runs = {
+        "validate": main(["validate", str(root)]),
+        "validate --json": main(["validate", "--json", str(root)]),
+        "build": main(["build", str(root), "--format", "all", "--output-dir", out, "--json"]),
+        "verify": main(["verify", out, "--source", str(root)]) if os.path.isdir(out) else 0,
+    }
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        names = [os.fsdecode(os.path.join(*p)) for p, _, _ in tree[0]]
+        runs["hook"] = hook_main([*names, "__init__.py"])
+    finally:
+        os.chdir(cwd)
+    captured = capsys.readouterr()
+    for command, code in runs.items():
+        assert code in (0, 1), (command, code, captured.err[-2000:])
+    assert "Traceback" not in captured.out + captured.err
+    assert "internal error" not in captured.err
