@@ -1006,3 +1006,26 @@ def test_arbitrary_bytes_never_raise(
 
         assert isinstance(result, VerifyResult)
         assert all(d.message for d in result.diagnostics)
+
+
+def test_member_names_are_escaped_in_verify_text_output(tmp_path: Path) -> None:
+    """A member name is untrusted text: it reaches the terminal escaped (issue 7, class 5)."""
+    hostile = "demo-1.0.0/\x1b[2J\n::error title=forged::x\x07"
+    build_outputs(tmp_path, files={"a.py": (b"x", False)}, formats=("tar.gz",))
+    write_tar_gz(
+        tmp_path / "demo-1.0.0.tar.gz",
+        [tar_member("demo-1.0.0/a.py", b"x"), tar_member(hostile, b"y")],
+    )
+    relist(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "plugin_build", "verify", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "demo-1.0.0/\\x1b[2J\\x0a::error title=forged::x\\x07" in result.stdout
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    assert not any(line.startswith("::error") for line in result.stdout.splitlines())
