@@ -547,30 +547,26 @@ def _without_root_powers() -> list[str]:
     return [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
-def test_unreadable_file_is_a_clear_failure(tmp_path: Path) -> None:
-    plugin = golden_plugin(tmp_path / "p")
-    (plugin / "private.txt").write_text("x")
-    (plugin / "private.txt").chmod(0o000)
-    out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            *_without_root_powers(),
-            sys.executable,
-            "-m",
-            "plugin_build",
-            "build",
-            str(plugin),
-            "--output-dir",
-            str(out),
-            "--json",
-        ],
+def _build_without_root_powers(plugin: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``build PLUGIN --output-dir OUT --json`` where file permissions bind."""
+    command = [sys.executable, "-m", "plugin_build", "build", str(plugin)]
+    return subprocess.run(
+        [*_without_root_powers(), *command, "--output-dir", str(out), "--json"],
         capture_output=True,
         text=True,
         encoding="utf-8",
         check=False,
         timeout=60,
     )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_unreadable_file_is_a_clear_failure(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (plugin / "private.txt").write_text("x")
+    (plugin / "private.txt").chmod(0o000)
+    out = tmp_path / "out"
+    result = _build_without_root_powers(plugin, out)
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert document["status"] == "failed"
@@ -725,23 +721,7 @@ def test_a_read_only_output_dir_is_named_with_the_fix_before_validation(tmp_path
     out.mkdir()
     out.chmod(0o555)
     try:
-        result = subprocess.run(
-            [
-                *_without_root_powers(),
-                sys.executable,
-                "-m",
-                "plugin_build",
-                "build",
-                str(plugin),
-                "--output-dir",
-                str(out),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
+        result = _build_without_root_powers(plugin, out)
     finally:
         out.chmod(0o755)
     error = json.loads(result.stdout)["error"]

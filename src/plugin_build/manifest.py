@@ -76,17 +76,8 @@ _TOML_POS_RE: Final = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 _KNOWN_KEYS: Final[Mapping[Key, tuple[str, ...]]] = {
     (): ("manifest_schema_version", "plugin", "dependencies"),
-    ("plugin",): (
-        "name",
-        "version",
-        "description",
-        "triggers",
-        "homepage",
-        "repository",
-        "documentation",
-        "exclude",
-    ),
-    ("dependencies",): ("database_version", "python", "plugins"),
+    ("plugin",): _POSITIONAL["plugin"][0],
+    ("dependencies",): _POSITIONAL["dependencies"][0],
 }
 _DEPENDENCY_KEYS: Final = ("index_url", "name", "version")
 
