@@ -139,12 +139,13 @@ def resolve_plugins(
         found = []
         for match in matches or ([pattern] if not _is_glob(pattern) else []):
             candidate = workspace / match
-            relative = Path(os.path.relpath(os.path.realpath(candidate), real_workspace))
-            if not _inside(os.path.realpath(candidate), real_workspace):
+            real = os.path.realpath(candidate)
+            if not _inside(real, real_workspace):
                 raise InputError(
                     f"path: {printable(pattern)!r} reaches {printable(match)}, which is "
                     "outside the workspace; plugins are built from the checkout only"
                 )
+            relative = Path(os.path.relpath(real, real_workspace))
             if _excluded(relative.as_posix(), exclude):
                 continue
             if candidate.is_dir() and holds_manifest(candidate):

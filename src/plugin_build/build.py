@@ -12,7 +12,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -331,12 +331,19 @@ class _Build:
     ) -> dict[ArchiveFormat, Digests]:
         """Both compressors at once; an interruption stops them within milliseconds."""
         stop = threading.Event()
-        with ThreadPoolExecutor(max_workers=len(temps)) as pool:
-            jobs = {
-                fmt: pool.submit(_compress, fmt, entries, tar_path, temp, meter=meter, stop=stop)
-                for fmt, temp in temps.items()
-            }
-            try:
+        with ThreadPoolExecutor(max_workers=len(temps), initializer=_signals_to_main) as pool:
+            try:  # from the first submit on: a thread may compress while the next starts
+                jobs = {
+                    fmt: pool.submit(
+                        _compress, fmt, entries, tar_path, temp, meter=meter, stop=stop
+                    )
+                    for fmt, temp in temps.items()
+                }
+                pending = set(jobs.values())
+                while pending:  # short waits: a signal's Python handler runs in between
+                    _, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                    if any(job.done() and job.exception() for job in jobs.values()):
+                        break
                 return {fmt: job.result() for fmt, job in jobs.items()}
             except BaseException:
                 # Ctrl-C, SIGTERM or a failed compressor: the zip writer polls `stop`;
@@ -496,8 +503,15 @@ class _Staging:
         return path
 
     def commit_all(self) -> None:
-        for temp, final in self.final.items():
-            os.replace(temp, final)
+        """Rename every staged file into place; call with the directory lock held.
+
+        The holds are released first (Windows cannot rename a file that is open);
+        the directory lock keeps a concurrent stale-temporary sweep away meanwhile.
+        """
+        for temp in self.temps:
+            temp.release()
+        for temp_path, final in self.final.items():
+            os.replace(temp_path, final)
 
     def __enter__(self) -> _Staging:
         return self
@@ -505,6 +519,15 @@ class _Staging:
     def __exit__(self, *exc: object) -> None:
         for temp in self.temps:
             temp.discard()
+
+
+def _signals_to_main() -> None:
+    """Compressor threads block SIGINT and SIGTERM, so the kernel delivers them to the
+    main thread, whose wait they interrupt at once (Python runs handlers only there)."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _compress(
