@@ -19,8 +19,8 @@ from plugin_build.action import (
     InputError,
     read_inputs,
     release_assets,
-    resolve_plugins,
 )
+from plugin_build.discover import PluginPathError, resolve_plugins
 
 REPO = Path(__file__).parent.parent
 EXAMPLES = REPO / "examples"
@@ -120,7 +120,7 @@ def test_a_file_inside_a_plugin_names_the_plugin(workspace: Path) -> None:
 
 @pytest.mark.parametrize("pattern", ["plugins/nope", "plugins/*/nothing-*", "plugins"])
 def test_a_pattern_that_matches_no_plugin_fails_loudly(workspace: Path, pattern: str) -> None:
-    with pytest.raises(InputError, match="matched no plugin"):
+    with pytest.raises(PluginPathError, match="matched no plugin"):
         resolve_plugins([pattern], workspace)
 
 
@@ -324,7 +324,7 @@ def test_a_glob_match_with_python_files_but_no_manifest_fails_unless_excluded(
     (lost / "manifest.toml").unlink()  # a plugin that lost its manifest
     (workspace / "plugins" / "docs").mkdir()  # not a plugin, holds no Python: skipped
     (workspace / "plugins" / "docs" / "index.md").write_text("docs\n")
-    with pytest.raises(InputError, match="plugins/lost hold Python files but no manifest"):
+    with pytest.raises(PluginPathError, match="plugins/lost hold Python files but no manifest"):
         resolve_plugins(["plugins/*"], workspace)
     roots = resolve_plugins(["plugins/*"], workspace, exclude=["lost"])
     assert [r.name for r in roots] == ["threshold-alert", "wind-chill"]
@@ -346,5 +346,5 @@ def test_the_action_never_takes_a_plugin_from_outside_the_workspace(
     (workspace / "linked").symlink_to(
         elsewhere / "wind-chill" if pattern == "linked" else elsewhere
     )
-    with pytest.raises(InputError, match="outside the workspace"):
+    with pytest.raises(PluginPathError, match="outside the workspace"):
         resolve_plugins([pattern], workspace)

@@ -301,3 +301,206 @@ def test_zizmor_reports_nothing() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
+
+
+# -- the README's registry workflows, run as written --------------------------------------
+
+STANDIN_GH = Path(__file__).parent / "gh_standin"
+
+
+def readme_workflow(filename: str) -> str:
+    """The README's YAML block whose first line is ``# .github/workflows/<filename>``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(# \.github/workflows/([\w.-]+)\n.*?)```", text, re.DOTALL)
+    return next(body for body, name in blocks if name == filename)
+
+
+@pytest.fixture(scope="module")
+def recipe_setup(act_setup: list[str], tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """act_setup, plus actions/checkout mapped to a stand-in that copies $PLUGINS_SRC."""
+    checkout = tmp_path_factory.mktemp("checkout-stand-in")
+    (checkout / "action.yml").write_text(
+        textwrap.dedent(
+            """\
+            name: checkout stand-in
+            description: puts the plugin repository's files into the workspace
+            inputs:
+              persist-credentials:
+                default: "false"
+            runs:
+              using: composite
+              steps:
+                - shell: bash
+                  run: cp -r "$PLUGINS_SRC"/. .
+            """
+        )
+    )
+    mappings = list(act_setup)
+    for workflow in ("publish-registry.yml", "validate-registry-plugins.yml"):
+        for uses in re.findall(r"uses: (actions/checkout@[0-9a-f]{40})", readme_workflow(workflow)):
+            mappings += ["--local-repository", f"{uses}={checkout}"]
+    return mappings
+
+
+def plugin_repository(tmp_path: Path) -> Path:
+    """A tree shaped like influxdata/influxdb3_plugins: plugins under influxdata/, and a
+    library/ of shared Python that is not a plugin."""
+    source = tmp_path / "plugins-src"
+    for name in ("wind-chill", "threshold-alert"):
+        shutil.copytree(EXAMPLES / name, source / "influxdata" / name)
+    (source / "influxdata" / "library").mkdir()
+    (source / "influxdata" / "library" / "shared.py").write_text("X = 1\n")
+    return source
+
+
+def run_recipe(
+    tmp_path: Path,
+    mappings: list[str],
+    workflow: str,
+    source: Path,
+    state: Path,
+    *,
+    event: str = "push",
+    env: dict[str, str] | None = None,
+) -> str:
+    repo = tmp_path / f"repo-{len(list(tmp_path.iterdir()))}"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / workflow).write_text(readme_workflow(workflow))
+    git_env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=git_env)
+    subprocess.run(
+        ["git", "-C", str(repo), "remote", "add", "origin", "https://github.com/o/r.git"],
+        check=True,
+        env=git_env,
+    )
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=git_env)
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "--quiet", "-m", "t"], check=True, env=git_env
+    )
+    path = f"{STANDIN_GH}{os.pathsep}{os.environ['PATH']}"
+    result = subprocess.run(
+        [
+            "act",
+            event,
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--env",
+            f"PLUGINS_SRC={source}",
+            *mappings,
+        ],
+        cwd=repo,
+        env={**git_env, "PATH": path, "GH_STANDIN_STATE": str(state), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    return result.stdout + result.stderr
+
+
+def create_registry_release(tmp_path: Path, state: Path) -> None:
+    seed = tmp_path / "seed"
+    url = "https://github.com/o/r/releases/download/registry"
+    subprocess.run(
+        [sys.executable, "-m", "plugin_build", "index", "new", str(seed), "--artifacts-url", url],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            str(STANDIN_GH / "gh"),
+            "release",
+            "create",
+            "registry",
+            str(seed / "index.json"),
+            "--repo",
+            "o/r",
+        ],
+        check=True,
+        env={**os.environ, "GH_STANDIN_STATE": str(state)},
+    )
+
+
+@needs_act
+def test_readme_publish_workflow_publishes_then_is_idempotent(
+    tmp_path: Path, recipe_setup: list[str]
+) -> None:
+    state, source = tmp_path / "gh", plugin_repository(tmp_path)
+    create_registry_release(tmp_path, state)
+    log = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    assert "Job succeeded" in log, log
+    assert STAND_IN_RAN not in log
+    assets = state / "o" / "r" / "registry" / "assets"
+    assert sorted(p.name for p in assets.iterdir()) == [
+        "index.json",
+        "threshold-alert-0.3.1.tar.gz",
+        "wind-chill-1.2.0.tar.gz",
+    ]
+    index = json.loads((assets / "index.json").read_bytes())
+    assert [(e["name"], e["version"]) for e in index["plugins"]] == [
+        ("threshold-alert", "0.3.1"),
+        ("wind-chill", "1.2.0"),
+    ]
+    assert "| wind-chill | 1.2.0 | publish |" in log  # the plan in the job summary
+    before = (assets / "index.json").read_bytes()
+    again = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    assert "Job succeeded" in again, again
+    assert "| wind-chill | 1.2.0 | unchanged |" in again
+    assert (assets / "index.json").read_bytes() == before
+
+
+@needs_act
+def test_readme_publish_workflow_detects_a_concurrent_publish(
+    tmp_path: Path, recipe_setup: list[str]
+) -> None:
+    state, source = tmp_path / "gh", plugin_repository(tmp_path)
+    create_registry_release(tmp_path, state)
+    log = run_recipe(
+        tmp_path,
+        recipe_setup,
+        "publish-registry.yml",
+        source,
+        state,
+        env={"GH_STANDIN_CHANGE_INDEX_AFTER": "1"},
+    )
+    assert "Job failed" in log
+    assert "changed while this publish ran" in log
+    assets = state / "o" / "r" / "registry" / "assets"
+    assert json.loads((assets / "index.json").read_bytes())["plugins"] == []  # not overwritten
+
+
+@needs_act
+def test_readme_publish_workflow_without_a_release_says_how_to_create_it(
+    tmp_path: Path, recipe_setup: list[str]
+) -> None:
+    state, source = tmp_path / "gh", plugin_repository(tmp_path)
+    log = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    assert "Job failed" in log
+    assert "release registry of o/r does not exist; create it with" in log
+
+
+@needs_act
+def test_readme_pull_request_check_refuses_a_change_without_a_version_bump(
+    tmp_path: Path, recipe_setup: list[str]
+) -> None:
+    state, source = tmp_path / "gh", plugin_repository(tmp_path)
+    create_registry_release(tmp_path, state)
+    assert "Job succeeded" in run_recipe(
+        tmp_path, recipe_setup, "publish-registry.yml", source, state
+    )
+    published = (state / "o" / "r" / "registry" / "assets" / "index.json").read_bytes()
+    check = run_recipe(
+        tmp_path, recipe_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
+    )
+    assert "Job succeeded" in check, check  # unchanged plugins pass the check
+    (source / "influxdata" / "wind-chill" / "README.md").write_text("edited, version not bumped\n")
+    check = run_recipe(
+        tmp_path, recipe_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
+    )
+    assert "Job failed" in check
+    assert (
+        "title=version-not-bumped::plugin.version 1.2.0 is published with different content"
+        in check
+    )
+    assert "file=influxdata/wind-chill/manifest.toml" in check
+    assert (state / "o" / "r" / "registry" / "assets" / "index.json").read_bytes() == published

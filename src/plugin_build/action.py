@@ -8,21 +8,20 @@ core. Inputs arrive as ``PLUGIN_BUILD_*`` environment variables set from
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from .build import FORMAT_CHOICES, BuildResult, build_plugin
-from .discover import find_plugin_root, holds_manifest
+from .diagnostics import Diagnostic
+from .discover import PluginPathError, resolve_plugins
 from .escape import UNSAFE, printable
 from .outputs import (
     FORMATS,
@@ -90,89 +89,6 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     )
 
 
-def _is_glob(pattern: str) -> bool:
-    return any(char in pattern for char in "*?[")
-
-
-def _inside(path: str, directory: str) -> bool:
-    try:
-        return os.path.commonpath([path, directory]) == directory
-    except ValueError:  # another drive on Windows
-        return False
-
-
-def _excluded(relative: str, exclude: Sequence[str]) -> bool:
-    """``exclude`` lists directory names or workspace-relative paths (fnmatch patterns)."""
-    name = relative.rstrip("/").rsplit("/", 1)[-1]
-    return any(
-        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern.strip("/"))
-        for pattern in exclude
-    )
-
-
-def _holds_python(directory: Path) -> bool:
-    try:
-        return any(
-            entry.name.endswith(".py") and entry.is_file(follow_symlinks=False)
-            for entry in os.scandir(directory)
-        )
-    except OSError:
-        return False
-
-
-def resolve_plugins(
-    patterns: Sequence[str], workspace: Path, exclude: Sequence[str] = ()
-) -> list[Path]:
-    """Each line a plugin directory (or its manifest) or a glob; each plugin once.
-
-    A line that names no plugin fails loudly (a typo must not build nothing), and so
-    does a matched directory holding Python files but no manifest (a plugin that
-    lost its manifest.toml must not be skipped silently; ``exclude`` skips
-    directories that are not plugins on purpose). Nothing outside the workspace is
-    ever taken, whatever a pattern or a symbolic link says.
-    """
-    real_workspace = os.path.realpath(workspace)
-    roots: list[Path] = []
-    manifestless: list[str] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern, root_dir=workspace, recursive=True))
-        found = []
-        for match in matches or ([pattern] if not _is_glob(pattern) else []):
-            candidate = workspace / match
-            real = os.path.realpath(candidate)
-            if not _inside(real, real_workspace):
-                raise InputError(
-                    f"path: {printable(pattern)!r} reaches {printable(match)}, which is "
-                    "outside the workspace; plugins are built from the checkout only"
-                )
-            relative = Path(os.path.relpath(real, real_workspace))
-            if _excluded(relative.as_posix(), exclude):
-                continue
-            if candidate.is_dir() and holds_manifest(candidate):
-                found.append(candidate)
-            elif candidate.name in MANIFEST_NAMES and candidate.is_file():
-                found.append(candidate.parent)
-            elif candidate.is_dir() and _holds_python(candidate):
-                manifestless.append(Path(match).as_posix())
-            elif not _is_glob(pattern) and candidate.exists():
-                root = find_plugin_root(candidate, stop=workspace)
-                if root is not None:
-                    found.append(root)
-        if not found and not manifestless:
-            raise InputError(
-                f"path: {printable(pattern)!r} matched no plugin (no directory holding "
-                "manifest.toml or plugin.yaml); check the path input"
-            )
-        roots.extend(Path(os.path.normpath(r)) for r in found)
-    if manifestless:
-        listed = ", ".join(printable(m) for m in dict.fromkeys(manifestless))
-        raise InputError(
-            f"path: {listed} hold Python files but no manifest.toml or plugin.yaml; add the "
-            "manifest, or name the directory in the exclude input if it is not a plugin"
-        )
-    return list(dict.fromkeys(roots))
-
-
 _SAFE_DIR: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 
 
@@ -219,7 +135,10 @@ class ActionRun:
 
 
 def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> ActionRun:
-    roots = resolve_plugins(inputs.paths, workspace, inputs.exclude)
+    try:
+        roots = resolve_plugins(inputs.paths, workspace, inputs.exclude)
+    except PluginPathError as exc:
+        raise InputError(str(exc)) from None
     out = inputs.output_dir if inputs.output_dir.is_absolute() else workspace / inputs.output_dir
     run = ActionRun(workspace, inputs)
     subdirs = output_subdirs(roots)
@@ -287,29 +206,43 @@ def outputs(run: ActionRun) -> dict[str, str]:
 
 
 def annotate(run: ActionRun) -> None:
-    """Workflow commands for every diagnostic, capped per severity."""
+    """Workflow commands for every diagnostic of the build, capped per severity."""
+    findings: list[tuple[Path, Diagnostic | str]] = []
+    for root, result in run.results:
+        findings += [(root, d) for d in result.diagnostics]
+        if not result.diagnostics and result.error:
+            findings.append((root, result.error))
+    annotate_findings(findings, run.shown)
+
+
+def annotate_findings(
+    findings: Iterable[tuple[Path, Diagnostic | str]], shown: Callable[[Path], str]
+) -> None:
+    """A workflow command per finding (a diagnostic, or a failure message about a plugin
+    root), at most ANNOTATION_CAP per severity, then a notice of how many more."""
     # actions-toolkit's core.error() writes every property, empty ones too
     # (`line=,col=`); its issue_command() takes exactly the ones we have.
     from actions_toolkit.command import issue_command
 
     counts = {"error": 0, "warning": 0}
-    for root, result in run.results:
-        for d in result.diagnostics:
-            counts[d.severity] += 1
-            if counts[d.severity] > ANNOTATION_CAP:
-                continue
-            properties: dict[str, object] = {
-                "file": printable(run.shown(root / (d.path or _manifest_name(root))))
-            }
-            if d.line is not None:
-                properties["line"] = d.line
-                if d.column is not None:
-                    properties["col"] = d.column
-            properties["title"] = d.code
-            issue_command(d.severity, properties, printable(d.message))
-        if not result.diagnostics and result.error:
-            where = {"file": printable(run.shown(root)), "title": "plugin-build"}
-            issue_command("error", where, printable(result.error))
+    for root, finding in findings:
+        if isinstance(finding, str):
+            where = {"file": printable(shown(root)), "title": "plugin-build"}
+            issue_command("error", where, printable(finding))
+            continue
+        d = finding
+        counts[d.severity] += 1
+        if counts[d.severity] > ANNOTATION_CAP:
+            continue
+        properties: dict[str, object] = {
+            "file": printable(shown(root / (d.path or _manifest_name(root))))
+        }
+        if d.line is not None:
+            properties["line"] = d.line
+            if d.column is not None:
+                properties["col"] = d.column
+        properties["title"] = d.code
+        issue_command(d.severity, properties, printable(d.message))
     for severity, count in counts.items():
         if count > ANNOTATION_CAP:
             issue_command(
@@ -345,28 +278,28 @@ def summary(run: ActionRun) -> str:
             where = run.shown(root / (d.path or _manifest_name(root)))
             if d.line is not None:
                 where += f":{d.line}"
-            out.append(f"| `{_cell(where)}` | {d.severity} | `{d.code}` | {_cell(d.message)} |")
+            out.append(f"| `{cell(where)}` | {d.severity} | `{d.code}` | {cell(d.message)} |")
         out.append("")
     for root, error in failures:
-        out.append(f"**{_cell(run.shown(root))}: build failed** — {_cell(error or '')}")
+        out.append(f"**{cell(run.shown(root))}: build failed** — {cell(error or '')}")
     if run.ok:
         out.append(f"All {len(run.results)} plugin(s) validated and built.")
     return "\n".join(out) + "\n"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Untrusted text inside one Markdown table cell: escaped, one line, no `|`/backtick."""
     return printable(text).replace("|", "\\|").replace("`", "'")
 
 
-def _write_outputs(values: Mapping[str, str]) -> None:
+def write_outputs(values: Mapping[str, str]) -> None:
     from actions_toolkit import core
 
     for name, value in values.items():
         core.set_output(name, value)
 
 
-def _append_summary(text: str, environ: Mapping[str, str]) -> None:
+def append_summary(text: str, environ: Mapping[str, str]) -> None:
     path = environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
@@ -438,18 +371,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args == ["release"]:
             return run_release(environ, workspace)
+        if args == ["publish"]:
+            from .action_publish import run_publish
+
+            return run_publish(environ, workspace)
         if args != ["build"]:
-            raise InputError("usage: python -m plugin_build.action build|release")
+            raise InputError("usage: python -m plugin_build.action build|release|publish")
         inputs = read_inputs(environ)
         run = run_build(inputs, workspace, environ)
     except InputError as exc:
         issue_command("error", {"title": "plugin-build"}, printable(str(exc)))
-        _append_summary(f"## plugin-build\n\n**{_cell(str(exc))}**\n", environ)
+        append_summary(f"## plugin-build\n\n**{cell(str(exc))}**\n", environ)
         return 1
     values = outputs(run)
-    _write_outputs(values)
+    write_outputs(values)
     annotate(run)
-    _append_summary(summary(run), environ)
+    append_summary(summary(run), environ)
     for _, result in run.results:
         for p in result.packages:
             print(f"plugin-build: {printable(run.shown(p.path))}  sha256 {p.sha256}")

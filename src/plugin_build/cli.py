@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .escape import json_text, printable
@@ -50,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("paths", nargs="*", metavar="PATH", default=["."])
     validate.add_argument("--json", action="store_true", help="print one JSON document")
+    validate.add_argument(
+        "--index",
+        metavar="FILE",
+        help=(
+            "a registry index.json: also check name uniqueness and the version guard "
+            "(a published name@version with other content is version-not-bumped)"
+        ),
+    )
 
     build = commands.add_parser(
         "build",
@@ -92,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", metavar="PLUGIN", help="plugin directory the archives came from"
     )
     verify.add_argument("--json", action="store_true", help="print one JSON document")
+    from .cli_registry import add_commands
+
+    add_commands(commands, _Parser)
     return parser
 
 
@@ -102,7 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
-        return _validate(args.paths, as_json=args.json)
+        return _validate(args.paths, as_json=args.json, index=args.index)
+    if args.command in ("index", "publish"):
+        from .cli_registry import dispatch
+
+        return dispatch(args, UsageError)
     if args.command == "build":
         return _build(args.path, args.format, args.output_dir, as_json=args.json)
     if args.command == "verify":
@@ -167,7 +183,7 @@ def _existing(paths: Sequence[str]) -> list[Path]:
     return out
 
 
-def _validate(paths: Sequence[str], *, as_json: bool) -> int:
+def _validate(paths: Sequence[str], *, as_json: bool, index: str | None = None) -> int:
     from .discover import find_plugin_root, unique_roots
     from .reporters import render_json, render_text, use_color
     from .validate import validate_plugins
@@ -179,11 +195,31 @@ def _validate(paths: Sequence[str], *, as_json: bool) -> int:
             root = path if path.is_dir() else path.parent
         roots.append(root)
     reports = validate_plugins(unique_roots(roots))
+    if index is not None:
+        reports = _guarded(reports, index, as_json=as_json)
+        if reports is None:
+            return EXIT_INVALID
     if as_json:
         sys.stdout.write(render_json(reports))
     else:
         sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
+
+
+def _guarded(reports: list[Any], index_path: str, *, as_json: bool) -> list[Any] | None:
+    """The reports with the index's verdicts (uniqueness, version guard); None when the
+    index cannot be used (the failure is printed)."""
+    from .cli_registry import Failure, _fail, read_index_for_validate
+    from .guard import assess
+    from .publish import published_at
+
+    try:
+        index = read_index_for_validate(index_path)
+    except Failure as failure:
+        _fail(argparse.Namespace(json=as_json), failure)
+        return None
+    when = published_at({})
+    return [assess(report, index, published_at=when).report for report in reports]
 
 
 def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:

@@ -38,6 +38,12 @@ class Code:
     SUSPICIOUS_FILE: Final = "suspicious-file"
     READ_ERROR: Final = "read-error"
     OUTPUT_CONFLICT: Final = "output-conflict"
+    # registry: the version guard and publishing
+    VERSION_NOT_BUMPED: Final = "version-not-bumped"
+    VERSION_LOWER: Final = "version-lower"
+    NAME_COLLISION: Final = "name-collision"
+    NOT_PUBLISHABLE: Final = "not-publishable"
+    INDEX_MISSING: Final = "index-missing"
     # verify
     CHECKSUM_MISSING: Final = "checksum-missing"
     CHECKSUM_MISMATCH: Final = "checksum-mismatch"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .escape import printable
 from .validate import MANIFEST_NAMES
+
+
+class PluginPathError(ValueError):
+    """A path (or glob) that names no plugin, or hides one; one sentence with the fix."""
 
 
 def holds_manifest(directory: Path) -> bool:
@@ -53,3 +60,86 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     if common == base:
         return os.path.relpath(absolute, base)
     return absolute
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+def _inside(path: str, directory: str) -> bool:
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # another drive on Windows
+        return False
+
+
+def _excluded(relative: str, exclude: Sequence[str]) -> bool:
+    """``exclude`` lists directory names or workspace-relative paths (fnmatch patterns)."""
+    name = relative.rstrip("/").rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern.strip("/"))
+        for pattern in exclude
+    )
+
+
+def _holds_python(directory: Path) -> bool:
+    try:
+        return any(
+            entry.name.endswith(".py") and entry.is_file(follow_symlinks=False)
+            for entry in os.scandir(directory)
+        )
+    except OSError:
+        return False
+
+
+def resolve_plugins(
+    patterns: Sequence[str], workspace: Path, exclude: Sequence[str] = ()
+) -> list[Path]:
+    """Each line a plugin directory (or its manifest) or a glob; each plugin once.
+
+    A line that names no plugin fails loudly (a typo must not build nothing), and so
+    does a matched directory holding Python files but no manifest (a plugin that
+    lost its manifest.toml must not be skipped silently; ``exclude`` skips
+    directories that are not plugins on purpose). Nothing outside ``workspace`` is
+    ever taken, whatever a pattern or a symbolic link says.
+    """
+    real_workspace = os.path.realpath(workspace)
+    roots: list[Path] = []
+    manifestless: list[str] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, root_dir=workspace, recursive=True))
+        found = []
+        for match in matches or ([pattern] if not _is_glob(pattern) else []):
+            candidate = workspace / match
+            real = os.path.realpath(candidate)
+            if not _inside(real, real_workspace):
+                raise PluginPathError(
+                    f"path: {printable(pattern)!r} reaches {printable(match)}, which is "
+                    "outside the workspace; plugins are built from the checkout only"
+                )
+            relative = Path(os.path.relpath(real, real_workspace))
+            if _excluded(relative.as_posix(), exclude):
+                continue
+            if candidate.is_dir() and holds_manifest(candidate):
+                found.append(candidate)
+            elif candidate.name in MANIFEST_NAMES and candidate.is_file():
+                found.append(candidate.parent)
+            elif candidate.is_dir() and _holds_python(candidate):
+                manifestless.append(Path(match).as_posix())
+            elif not _is_glob(pattern) and candidate.exists():
+                root = find_plugin_root(candidate, stop=workspace)
+                if root is not None:
+                    found.append(root)
+        if not found and not manifestless:
+            raise PluginPathError(
+                f"path: {printable(pattern)!r} matched no plugin (no directory holding "
+                "manifest.toml or plugin.yaml); check the path input"
+            )
+        roots.extend(Path(os.path.normpath(r)) for r in found)
+    if manifestless:
+        listed = ", ".join(printable(m) for m in dict.fromkeys(manifestless))
+        raise PluginPathError(
+            f"path: {listed} hold Python files but no manifest.toml or plugin.yaml; add the "
+            "manifest, or name the directory in the exclude input if it is not a plugin"
+        )
+    return list(dict.fromkeys(roots))
