@@ -20,9 +20,11 @@ from plugin_build.manifest import (
     ManifestResult,
     canonical_name,
     load_manifest,
+    normalized_url,
     parse_manifest,
     plugin_name_problem,
     schema_version_problem,
+    url_problem,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "manifests"
@@ -224,6 +226,41 @@ def test_reserved_name_message_says_why() -> None:
 
 def test_canonical_name() -> None:
     assert canonical_name("Geo-Lookup") == canonical_name("geo_lookup") == "geo_lookup"
+    # Rust's to_ascii_lowercase: only ASCII letters fold (the Kelvin sign stays)
+    assert canonical_name("\u212aFoo-\u00c9") == "\u212afoo_\u00c9"
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("https://example.com/x^y", "https://example.com/x^y"),  # url 2.5.8 keeps ^ in paths
+        ("https://example.com/x%5Ey^", "https://example.com/x%5Ey^"),
+        ("https://u^:p@example.com/^?q=^#^", "https://u%5E:p@example.com/^?q=^#^"),
+        ("file:///a^b/../c^", "file:///c^"),
+        ("HTTPS://Example.COM:443", "https://example.com/"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_normalized_url_is_the_url_crates(url: str, written: str) -> None:
+    assert normalized_url(url) == written
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a url", "relative URL without a base"),
+        ("", "relative URL without a base"),
+        ("http://", "empty host"),
+        ("https://a:99999/", "invalid port number"),
+        ("https://[::1/", "invalid IPv6 address"),
+        ("http://1.2.3.999/", "invalid IPv4 address"),
+        ("https://ex ample.com/", "invalid domain character"),
+    ],
+)
+def test_url_problem_names_the_parse_error(url: str, reason: str) -> None:
+    problem = url_problem(url, ("https",))
+    assert problem is not None
+    assert f"({reason})" in problem
 
 
 @pytest.mark.parametrize(

@@ -336,6 +336,46 @@ def test_build_metadata_ignored_for_precedence_but_not_equality() -> None:
     assert sorted([built, plain, other], key=Version.precedence_key) == [built, plain, other]
 
 
+def test_order_key_breaks_precedence_ties_with_build_metadata() -> None:
+    """``Ord for Version`` (semver's impls.rs): build identifiers compare one by one,
+    numeric ones numerically then by length (0 < 00 < 1 < 01), before alphanumeric
+    ones; a shorter prefix first; no build metadata lowest."""
+    chain = [
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.0.0+0",
+        "1.0.0+00",
+        "1.0.0+1",
+        "1.0.0+01",
+        "1.0.0+2",
+        "1.0.0+10",
+        "1.0.0+a",
+        "1.0.0+b",
+        "1.0.0+b.1",
+        "1.0.0+b.2",
+        "1.0.0+b.10",
+        "1.0.0+b.a",
+        "1.0.1-0",
+    ]
+    versions = [Version.parse(v) for v in chain]
+    for lower, higher in itertools.pairwise(versions):
+        assert lower.order_key() < higher.order_key(), (lower, higher)
+    shuffled = versions[:]
+    random.Random(7).shuffle(shuffled)
+    assert sorted(shuffled, key=Version.order_key) == versions
+
+
+@given(
+    st.sampled_from(["1.0.0", "1.0.0+b.1", "1.0.0-rc.1+x", "2.0.0+01"]),
+    st.sampled_from(["1.0.0", "1.0.0+b.1", "1.0.0-rc.1+x", "2.0.0+01"]),
+)
+def test_order_key_refines_precedence(a: str, b: str) -> None:
+    va, vb = Version.parse(a), Version.parse(b)
+    if va.precedence_key() < vb.precedence_key():
+        assert va.order_key() < vb.order_key()
+    assert (va.order_key() == vb.order_key()) is (va == vb)
+
+
 # --- matches (eval.rs, semver's own test cases) ----------------------------------------
 
 MATCHES = [

@@ -14,10 +14,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Code",
     "Diagnostic",
+    "Index",
     "Manifest",
     "PluginReport",
     "__version__",
     "load_manifest",
+    "parse_index",
     "parse_manifest",
     "validate_plugin",
     "validate_plugins",
@@ -26,6 +28,8 @@ __all__ = [
 _LOCATIONS = {
     "Code": "diagnostics",
     "Diagnostic": "diagnostics",
+    "Index": "index",
+    "parse_index": "index",
     "Manifest": "manifest",
     "load_manifest": "manifest",
     "parse_manifest": "manifest",
@@ -36,6 +40,7 @@ _LOCATIONS = {
 
 if TYPE_CHECKING:
     from .diagnostics import Code, Diagnostic
+    from .index import Index, parse_index
     from .manifest import Manifest, load_manifest, parse_manifest
     from .validate import PluginReport, validate_plugin, validate_plugins
 

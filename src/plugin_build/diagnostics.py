@@ -55,6 +55,13 @@ class Code:
     # names equal but for letter case or Unicode normal form (or too many names to tell)
     ARCHIVE_CASE_CONFLICT: Final = "archive-case-conflict"
     ARCHIVE_UNSORTED: Final = "archive-unsorted"  # members out of the name order build writes
+    # index.json (CONFORMANCE §4): the SDK's JsonParse, schema-version, field and uniqueness errors
+    INDEX_SYNTAX: Final = "index-syntax"
+    INDEX_SCHEMA_VERSION: Final = "index-schema-version"
+    INDEX_FIELD: Final = "index-field"
+    INDEX_DUPLICATE: Final = "index-duplicate"
+    # validate --index: this name@version (canonical name, full version) is already in the index
+    NAME_VERSION_CONFLICT: Final = "name-version-conflict"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import errno
 import os
 import re
 import stat
+import string
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,26 +139,38 @@ def plugin_name_problem(name: str) -> str | None:
 
 
 def canonical_name(name: str) -> str:
-    """The form two names collide in: ASCII-lowercase, ``-`` → ``_``."""
-    return name.lower().replace("-", "_")
+    """The form two names collide in: ASCII-lowercase, ``-`` → ``_``.
+
+    Only ASCII letters fold, as Rust's ``to_ascii_lowercase``: an index may hold
+    an invalid raw name such as ``"\u212afoo"`` (Kelvin sign), which must not
+    collide with ``kfoo``.
+    """
+    return name.translate(_ASCII_LOWER).replace("-", "_")
+
+
+_ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def parse_schema_version(text: str) -> tuple[int, int] | None:
+    """``<major>.<minor>`` as the SDK reads manifest and index schema versions
+    (two Rust ``u32`` halves), or ``None`` when malformed."""
+    major, dot, minor = text.partition(".")
+    if not (dot and _U32_RE.match(major) and _U32_RE.match(minor)):
+        return None
+    if int(major) > _U32_MAX or int(minor) > _U32_MAX:
+        return None
+    return int(major), int(minor)
 
 
 def schema_version_problem(text: str) -> str | None:
     """Why ``text`` is not an acceptable ``manifest_schema_version``."""
-    major, dot, minor = text.partition(".")
-    well_formed = (
-        dot
-        and _U32_RE.match(major)
-        and _U32_RE.match(minor)
-        and int(major) <= _U32_MAX
-        and int(minor) <= _U32_MAX
-    )
-    if not well_formed:
+    parsed = parse_schema_version(text)
+    if parsed is None:
         return (
             f"manifest_schema_version {text!r} is malformed: write it as "
             f'"<major>.<minor>", e.g. "{CURRENT_SCHEMA_VERSION}"'
         )
-    if int(major) != SUPPORTED_MAJOR:
+    if parsed[0] != SUPPORTED_MAJOR:
         return (
             f"manifest_schema_version {text!r} is not supported: this tool supports major "
             f'version {SUPPORTED_MAJOR}; use "{CURRENT_SCHEMA_VERSION}"'
@@ -165,11 +178,108 @@ def schema_version_problem(text: str) -> str | None:
     return None
 
 
+def version_problem(label: str, text: str) -> str | None:
+    """Why ``text`` is not a strict SemVer 2.0.0 version (``label`` names the field)."""
+    try:
+        Version.parse(text)
+    except SemverError as exc:
+        return f"{label} {text!r} is not SemVer 2.0.0 ({exc}); write MAJOR.MINOR.PATCH, e.g. 1.0.0"
+    return None
+
+
+def requirement_problem(label: str, req: str) -> str | None:
+    """Why ``req`` is not a Cargo-style version requirement."""
+    try:
+        VersionReq.parse(req)
+    except SemverError as exc:
+        return (
+            f"{label} {req!r} is not a valid version requirement ({exc}); "
+            'write e.g. ">=3.0.0, <4.0.0"'
+        )
+    return None
+
+
+def description_problem(label: str, text: str) -> str | None:
+    """The SDK's description rules, in its order: empty, multi-line, too long."""
+    if not text:
+        return f"{label} must not be empty; describe the plugin"
+    if "\n" in text or "\r" in text:
+        return (
+            f"{label} must be one line ({len(text)} characters "
+            "including line breaks); remove the line breaks"
+        )
+    if len(text) > DESCRIPTION_LIMIT:
+        return f"{label} is {len(text)} characters long; shorten it to at most {DESCRIPTION_LIMIT}"
+    return None
+
+
+def trigger_problem(trigger: str) -> str | None:
+    """Why ``trigger`` is not one of the three trigger functions (case-sensitive)."""
+    if trigger in TRIGGERS:
+        return None
+    close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(TRIGGERS)}"
+    return f"unknown trigger {trigger!r}; {hint}"
+
+
+def python_requirement_problem(item: str) -> str | None:
+    """Why ``item`` is not a PEP 508 requirement (``packaging`` stands in for pep508_rs)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(item)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        return f"{item!r} is not a PEP 508 requirement ({reason}); write e.g. 'requests>=2.0'"
+    return None
+
+
+def dependency_problems(
+    here: Key,
+    index_url: str | None,
+    name: str | None,
+    version: str | None,
+    seen: set[tuple[str, str]],
+) -> list[tuple[Key, str]]:
+    """The SDK's checks of one ``dependencies.plugins`` entry, shared by the manifest
+    and the index: ``(field path, message)`` in its order. ``None`` fields were
+    missing or mistyped (already reported); ``seen`` collects the (normalised URL,
+    canonical name) keys, and only a well-formed pair can be a duplicate."""
+    out: list[tuple[Key, str]] = []
+    url_ok = name_ok = False
+    if index_url is not None:
+        problem = url_problem(index_url, ("https", "http", "file"))
+        if problem:
+            out.append(((*here, "index_url"), f"index_url: {problem}"))
+        url_ok = problem is None
+    if name is not None:
+        problem = plugin_name_problem(name)
+        if problem:
+            out.append(((*here, "name"), problem))
+        name_ok = problem is None
+    if version is not None:
+        problem = requirement_problem(render_field((*here, "version")), version)
+        if problem:
+            out.append(((*here, "version"), problem))
+    if url_ok and name_ok and index_url is not None and name is not None:
+        key = (normalized_url(index_url), canonical_name(name))
+        if key in seen:
+            out.append(
+                (
+                    here,
+                    f"duplicate plugin dependency {name!r} from {key[0]}: dependencies are "
+                    "unique by (index_url, canonical name); remove one",
+                )
+            )
+        seen.add(key)
+    return out
+
+
 def url_problem(value: str, allowed: tuple[str, ...]) -> str | None:
     """Why ``value`` is not an absolute WHATWG URL with one of ``allowed`` schemes."""
     url = _parse_url(value)
     if url is None:
-        return f"{value!r} is not a valid absolute URL"
+        return f"{value!r} is not a valid absolute URL ({_url_error(value)})"
     scheme = url.protocol.rstrip(":")
     if scheme not in allowed:
         return f"{value!r} uses the {scheme!r} scheme; allowed: {', '.join(allowed)}"
@@ -177,8 +287,75 @@ def url_problem(value: str, allowed: tuple[str, ...]) -> str | None:
 
 
 def normalized_url(value: str) -> str:
+    """``value`` re-serialised as the SDK's url crate (2.5.8) writes it."""
+    parts = split_url(value)
+    return "".join(parts) if parts is not None else value
+
+
+def split_url(value: str) -> tuple[str, str, str] | None:
+    """The normalised URL cut into (scheme to port, path, query and fragment), or
+    ``None`` if ``value`` is not an absolute URL."""
     url = _parse_url(value)
-    return url.href if url is not None else value
+    if url is None:
+        return None
+    href, path, tail = url.href, url.pathname, url.search + url.hash
+    if not href.endswith(path + tail):  # an opaque path; not one of our schemes
+        return href, "", ""
+    head = href[: len(href) - len(path + tail)]
+    if "^" in value:
+        path = _caret_kept_in_path(value, path)
+    return head, path, tail
+
+
+def _caret_kept_in_path(value: str, path: str) -> str:
+    """The url crate 2.5.8 predates the WHATWG change that percent-encodes ``^`` in
+    paths, which ada follows. Parse again with every ``^`` swapped for a character
+    the input lacks and put ``^`` back in the path only (``^`` in the user info is
+    encoded by both, in the query and fragment by neither, in a host refused)."""
+    sentinel = next(
+        ch
+        for ch in map(chr, range(0xE000, 0xF900))
+        if ch not in value and _utf8_escape(ch).lower() not in value.lower()
+    )
+    swapped = _parse_url(value.replace("^", sentinel))
+    if swapped is None:
+        return path
+    return swapped.pathname.replace(_utf8_escape(sentinel), "^")
+
+
+def _utf8_escape(ch: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in ch.encode())
+
+
+_SCHEME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_SPECIAL_SCHEMES: Final = frozenset(("http", "https", "ws", "wss", "ftp", "file"))
+
+
+def _url_error(value: str) -> str:
+    """A best guess at the url crate's ``ParseError`` text for a URL ada refused
+    (ada says only that it failed)."""
+    text = value.strip("".join(map(chr, range(0x21)))).replace("\t", "").replace("\n", "")
+    text = text.replace("\r", "")
+    scheme = _SCHEME_RE.match(text)
+    if scheme is None:
+        return "relative URL without a base"
+    if scheme.group()[:-1].lower() not in _SPECIAL_SCHEMES:
+        return "invalid URL"
+    rest = text[scheme.end() :].lstrip("/\\")
+    authority = re.split(r"[/\\?#]", rest, maxsplit=1)[0]
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):
+        return "invalid IPv6 address"
+    host, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
+    if colon and port and (not port.isascii() or not port.isdigit() or int(port) > 65535):
+        return "invalid port number"
+    if not host:
+        return "empty host"
+    if not host.isascii() or "xn--" in host.lower():
+        return "invalid international domain name"
+    if re.fullmatch(r"[0-9.]+|.*\.(0x[0-9a-fA-F]*|[0-9]+)\.?", host):
+        return "invalid IPv4 address"
+    return "invalid domain character"
 
 
 def _parse_url(value: str) -> URL | None:
@@ -612,36 +789,15 @@ class _Checker:
     def check_version(self, plugin: Mapping[str, object]) -> str | None:
         path: Key = ("plugin", "version")
         version = self.string(plugin, path, required=True)
-        if version is not None:
-            try:
-                Version.parse(version)
-            except SemverError as exc:
-                self.report(
-                    path,
-                    f"plugin.version {version!r} is not SemVer 2.0.0 ({exc}); "
-                    "write MAJOR.MINOR.PATCH, e.g. 1.0.0",
-                )
+        if version is not None and (problem := version_problem("plugin.version", version)):
+            self.report(path, problem)
         return version
 
     def check_description(self, plugin: Mapping[str, object]) -> str | None:
         path: Key = ("plugin", "description")
         text = self.string(plugin, path, required=True)
-        if text is None:
-            return None
-        if not text:
-            self.report(path, "plugin.description must not be empty; describe the plugin")
-        elif "\n" in text or "\r" in text:
-            self.report(
-                path,
-                f"plugin.description must be one line ({len(text)} characters "
-                "including line breaks); remove the line breaks",
-            )
-        elif len(text) > DESCRIPTION_LIMIT:
-            self.report(
-                path,
-                f"plugin.description is {len(text)} characters long; "
-                f"shorten it to at most {DESCRIPTION_LIMIT}",
-            )
+        if text is not None and (problem := description_problem("plugin.description", text)):
+            self.report(path, problem)
         return text
 
     def check_triggers(self, plugin: Mapping[str, object]) -> tuple[str, ...]:
@@ -656,12 +812,8 @@ class _Checker:
                 path, f"plugin.triggers must not be empty; declare one of {', '.join(TRIGGERS)}"
             )
         for i, trigger in enumerate(triggers):
-            if trigger not in TRIGGERS:
-                close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
-                hint = (
-                    f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(TRIGGERS)}"
-                )
-                self.report((*path, i), f"unknown trigger {trigger!r}; {hint}")
+            if problem := trigger_problem(trigger):
+                self.report((*path, i), problem)
         return triggers
 
     def check_url(self, plugin: Mapping[str, object], key: str) -> str | None:
@@ -694,18 +846,10 @@ class _Checker:
         return req
 
     def check_req(self, path: Key, req: str) -> None:
-        try:
-            VersionReq.parse(req)
-        except SemverError as exc:
-            self.report(
-                path,
-                f"{render_field(path)} {req!r} is not a valid version requirement ({exc}); "
-                'write e.g. ">=3.0.0, <4.0.0"',
-            )
+        if problem := requirement_problem(render_field(path), req):
+            self.report(path, problem)
 
     def check_python(self, deps: Mapping[str, object]) -> tuple[str, ...]:
-        from packaging.requirements import InvalidRequirement, Requirement
-
         path: Key = ("dependencies", "python")
         value = deps.get("python", [])
         if not isinstance(value, list):
@@ -717,14 +861,8 @@ class _Checker:
                 self.wrong_type((*path, i), "a string", item)
                 continue
             out.append(item)
-            try:
-                Requirement(item)
-            except InvalidRequirement as exc:
-                reason = str(exc).splitlines()[0]
-                self.report(
-                    (*path, i),
-                    f"{item!r} is not a PEP 508 requirement ({reason}); write e.g. 'requests>=2.0'",
-                )
+            if problem := python_requirement_problem(item):
+                self.report((*path, i), problem)
         return tuple(out)
 
     def check_plugin_dependencies(self, deps: Mapping[str, object]) -> tuple[PluginDependency, ...]:
@@ -741,27 +879,10 @@ class _Checker:
                 self.wrong_type(here, "a table", entry)
                 continue
             url = self.string(entry, (*here, "index_url"), required=True)
-            url_ok = name_ok = False
-            if url is not None:
-                problem = url_problem(url, ("https", "http", "file"))
-                if problem:
-                    self.report((*here, "index_url"), f"index_url: {problem}")
-                url_ok = problem is None
-            name = self.check_name((*here, "name"), entry)
-            name_ok = name is not None and plugin_name_problem(name) is None
+            name = self.string(entry, (*here, "name"), required=True)
             version = self.string(entry, (*here, "version"), required=True)
-            if version is not None:
-                self.check_req((*here, "version"), version)
-            if url_ok and name_ok and url is not None and name is not None:
-                key = (normalized_url(url), canonical_name(name))
-                if key in seen:
-                    self.report(
-                        here,
-                        f"duplicate plugin dependency {name!r} from {key[0]}: dependencies are "
-                        "unique by (index_url, canonical name); remove one",
-                        at=_table,
-                    )
-                seen.add(key)
+            for where, problem in dependency_problems(here, url, name, version, seen):
+                self.report(where, problem, at=_table if where == here else None)
             if url is not None and name is not None and version is not None:
                 out.append(PluginDependency(url, name, version))
         return tuple(out)

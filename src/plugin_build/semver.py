@@ -37,6 +37,7 @@ _WILDCARDS = frozenset("*xX")
 _OPS = ("=", ">", ">=", "<", "<=", "~", "^", "*")
 
 PrecedenceKey = tuple[int, int, int, tuple[int, tuple[tuple[int, int, str], ...]]]
+OrderKey = tuple[PrecedenceKey, tuple[tuple[int, int, str, int], ...]]
 
 
 class SemverError(ValueError):
@@ -193,6 +194,21 @@ def _pre_key(pre: str) -> tuple[int, tuple[tuple[int, int, str], ...]]:
     return (0, tuple(idents))
 
 
+def _build_key(build: str) -> tuple[tuple[int, int, str, int], ...]:
+    """Sort key reproducing ``Ord for BuildMetadata``: identifiers left to right;
+    all-digit ones compare numerically (leading zeros ignored, then the shorter
+    spelling first: 0 < 00 < 1 < 01) and before alphanumeric ones, which compare
+    in ASCII order; a shorter prefix sorts first. No build metadata sorts first."""
+    idents = []
+    for ident in build.split("."):  # "" gives [""], an empty numeric identifier, as in Rust
+        if all(ch in _DIGITS for ch in ident):
+            value = ident.lstrip("0")
+            idents.append((0, len(value), value, len(ident)))
+        else:
+            idents.append((1, 0, ident, 0))
+    return tuple(idents)
+
+
 # --- public types -------------------------------------------------------------
 
 
@@ -243,6 +259,14 @@ class Version:
     def precedence_key(self) -> PrecedenceKey:
         """SemVer 2.0.0 section 11 precedence; build metadata is ignored."""
         return (self.major, self.minor, self.patch, _pre_key(self.pre))
+
+    def order_key(self) -> OrderKey:
+        """``Ord for Version``: precedence, then build metadata as a tie-break.
+
+        The SDK's "latest version" is the maximum of this order, so of two
+        versions equal in precedence, ``1.0.0+b.1`` beats ``1.0.0``.
+        """
+        return (self.precedence_key(), _build_key(self.build))
 
 
 @dataclass(frozen=True)
