@@ -312,7 +312,7 @@ def readme_workflow(filename: str) -> str:
     """The README's YAML block whose first line is ``# .github/workflows/<filename>``."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(# \.github/workflows/([\w.-]+)\n.*?)```", text, re.DOTALL)
-    return next(body for body, name in blocks if name == filename)
+    return next(str(body) for body, name in blocks if name == filename)
 
 
 @pytest.fixture(scope="module")

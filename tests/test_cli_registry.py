@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_cli as cli
+
 from plugin_build.index import new_index_json, parse_index
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -28,8 +31,9 @@ def published(tmp_path: Path) -> Path:
     return registry
 
 
-def document(result: object) -> dict:
-    return json.loads(result.stdout)  # type: ignore[attr-defined]
+def document(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(result.stdout)
+    return value
 
 
 # -- index new -----------------------------------------------------------------------------

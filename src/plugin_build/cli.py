@@ -12,7 +12,10 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .validate import PluginReport
 
 from . import __version__
 from .escape import json_text, printable
@@ -196,9 +199,10 @@ def _validate(paths: Sequence[str], *, as_json: bool, index: str | None = None) 
         roots.append(root)
     reports = validate_plugins(unique_roots(roots))
     if index is not None:
-        reports = _guarded(reports, index, as_json=as_json)
-        if reports is None:
+        guarded = _guarded(reports, index, as_json=as_json)
+        if guarded is None:
             return EXIT_INVALID
+        reports = guarded
     if as_json:
         sys.stdout.write(render_json(reports))
     else:
@@ -206,7 +210,9 @@ def _validate(paths: Sequence[str], *, as_json: bool, index: str | None = None) 
     return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
 
 
-def _guarded(reports: list[Any], index_path: str, *, as_json: bool) -> list[Any] | None:
+def _guarded(
+    reports: list[PluginReport], index_path: str, *, as_json: bool
+) -> list[PluginReport] | None:
     """The reports with the index's verdicts (uniqueness, version guard); None when the
     index cannot be used (the failure is printed)."""
     from .cli_registry import Failure, _fail, read_index_for_validate

@@ -420,7 +420,7 @@ def _publish(args: argparse.Namespace, usage: type[Exception]) -> int:
 
     cwd = Path.cwd()
     try:
-        roots = resolve_plugins(args.paths, cwd, args.exclude)
+        roots = resolve_plugins(args.paths, cwd, args.exclude, confined=False, source="PATH")
     except PluginPathError as exc:
         raise usage(str(exc)) from exc
     try:

@@ -93,15 +93,22 @@ def _holds_python(directory: Path) -> bool:
 
 
 def resolve_plugins(
-    patterns: Sequence[str], workspace: Path, exclude: Sequence[str] = ()
+    patterns: Sequence[str],
+    workspace: Path,
+    exclude: Sequence[str] = (),
+    *,
+    confined: bool = True,
+    source: str = "path",
 ) -> list[Path]:
     """Each line a plugin directory (or its manifest) or a glob; each plugin once.
 
     A line that names no plugin fails loudly (a typo must not build nothing), and so
     does a matched directory holding Python files but no manifest (a plugin that
     lost its manifest.toml must not be skipped silently; ``exclude`` skips
-    directories that are not plugins on purpose). Nothing outside ``workspace`` is
-    ever taken, whatever a pattern or a symbolic link says.
+    directories that are not plugins on purpose). ``confined`` (the action): nothing
+    outside ``workspace`` is ever taken, whatever a pattern or a symbolic link says;
+    unconfined (a person at a terminal), patterns are relative to ``workspace``.
+    ``source`` names the input in messages.
     """
     real_workspace = os.path.realpath(workspace)
     roots: list[Path] = []
@@ -112,12 +119,13 @@ def resolve_plugins(
         for match in matches or ([pattern] if not _is_glob(pattern) else []):
             candidate = workspace / match
             real = os.path.realpath(candidate)
-            if not _inside(real, real_workspace):
+            inside = _inside(real, real_workspace)
+            if confined and not inside:
                 raise PluginPathError(
-                    f"path: {printable(pattern)!r} reaches {printable(match)}, which is "
+                    f"{source}: {printable(pattern)!r} reaches {printable(match)}, which is "
                     "outside the workspace; plugins are built from the checkout only"
                 )
-            relative = Path(os.path.relpath(real, real_workspace))
+            relative = Path(os.path.relpath(real, real_workspace)) if inside else Path(real)
             if _excluded(relative.as_posix(), exclude):
                 continue
             if candidate.is_dir() and holds_manifest(candidate):
@@ -127,19 +135,20 @@ def resolve_plugins(
             elif candidate.is_dir() and _holds_python(candidate):
                 manifestless.append(Path(match).as_posix())
             elif not _is_glob(pattern) and candidate.exists():
-                root = find_plugin_root(candidate, stop=workspace)
+                root = find_plugin_root(candidate, stop=workspace if confined else None)
                 if root is not None:
                     found.append(root)
         if not found and not manifestless:
             raise PluginPathError(
-                f"path: {printable(pattern)!r} matched no plugin (no directory holding "
-                "manifest.toml or plugin.yaml); check the path input"
+                f"{source}: {printable(pattern)!r} matched no plugin (no directory holding "
+                f"manifest.toml or plugin.yaml); check the {source}"
             )
         roots.extend(Path(os.path.normpath(r)) for r in found)
     if manifestless:
         listed = ", ".join(printable(m) for m in dict.fromkeys(manifestless))
+        skip = "the exclude input" if source == "path" else "--exclude"
         raise PluginPathError(
-            f"path: {listed} hold Python files but no manifest.toml or plugin.yaml; add the "
-            "manifest, or name the directory in the exclude input if it is not a plugin"
+            f"{source}: {listed} hold Python files but no manifest.toml or plugin.yaml; add "
+            f"the manifest, or name the directory in {skip} if it is not a plugin"
         )
     return list(dict.fromkeys(roots))

@@ -109,8 +109,8 @@ def plan_publish(
         return Plan(registry.name, where, None, None, (), (_no_index(registry),))
     parsed = parse_index(base)
     if parsed.index is None:
-        problems = tuple(_located(d, where) for d in parsed.diagnostics)
-        return Plan(registry.name, where, base, None, (), problems)
+        located = tuple(_located(d, where) for d in parsed.diagnostics)
+        return Plan(registry.name, where, base, None, (), located)
     index = parsed.index
     items: list[Assessment] = []
     for report in reports:
