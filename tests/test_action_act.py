@@ -263,6 +263,9 @@ def test_the_interface_matches_the_contract() -> None:
         "release-tag",
         "python-version",
         "exclude",
+        "registry",
+        "token",
+        "dry-run",
     ]
     defaults = {name: spec.get("default") for name, spec in ACTION["inputs"].items()}
     assert defaults == {
@@ -274,8 +277,19 @@ def test_the_interface_matches_the_contract() -> None:
         "release-tag": "",
         "python-version": "",
         "exclude": "",
+        "registry": "",
+        "token": "${{ github.token }}",
+        "dry-run": "false",
     }
-    assert list(ACTION["outputs"]) == ["ok", "packages", "checksums-file", "manifest"]
+    assert list(ACTION["outputs"]) == [
+        "ok",
+        "packages",
+        "checksums-file",
+        "manifest",
+        "published",
+        "unchanged",
+        "index",
+    ]
     assert ACTION["runs"]["using"] == "composite"
     assert "branding" in ACTION
 
@@ -315,33 +329,6 @@ def readme_workflow(filename: str) -> str:
     return next(str(body) for body, name in blocks if name == filename)
 
 
-@pytest.fixture(scope="module")
-def recipe_setup(act_setup: list[str], tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """act_setup, plus actions/checkout mapped to a stand-in that copies $PLUGINS_SRC."""
-    checkout = tmp_path_factory.mktemp("checkout-stand-in")
-    (checkout / "action.yml").write_text(
-        textwrap.dedent(
-            """\
-            name: checkout stand-in
-            description: puts the plugin repository's files into the workspace
-            inputs:
-              persist-credentials:
-                default: "false"
-            runs:
-              using: composite
-              steps:
-                - shell: bash
-                  run: cp -r "$PLUGINS_SRC"/. .
-            """
-        )
-    )
-    mappings = list(act_setup)
-    for workflow in ("publish-registry.yml", "validate-registry-plugins.yml"):
-        for uses in re.findall(r"uses: (actions/checkout@[0-9a-f]{40})", readme_workflow(workflow)):
-            mappings += ["--local-repository", f"{uses}={checkout}"]
-    return mappings
-
-
 def plugin_repository(tmp_path: Path) -> Path:
     """A tree shaped like influxdata/influxdb3_plugins: plugins under influxdata/, and a
     library/ of shared Python that is not a plugin."""
@@ -363,7 +350,10 @@ def run_recipe(
     event: str = "push",
     env: dict[str, str] | None = None,
 ) -> str:
+    """Run the README's ``workflow`` on a repository holding ``source``'s files (act in
+    host mode copies the repository into the workspace for actions/checkout)."""
     repo = tmp_path / f"repo-{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(source, repo)
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / workflow).write_text(readme_workflow(workflow))
     git_env = {**os.environ, **GIT_ENV}
@@ -379,15 +369,7 @@ def run_recipe(
     )
     path = f"{STANDIN_GH}{os.pathsep}{os.environ['PATH']}"
     result = subprocess.run(
-        [
-            "act",
-            event,
-            "-P",
-            "ubuntu-latest=-self-hosted",
-            "--env",
-            f"PLUGINS_SRC={source}",
-            *mappings,
-        ],
+        ["act", event, "-P", "ubuntu-latest=-self-hosted", *mappings],
         cwd=repo,
         env={**git_env, "PATH": path, "GH_STANDIN_STATE": str(state), **(env or {})},
         capture_output=True,
@@ -423,11 +405,11 @@ def create_registry_release(tmp_path: Path, state: Path) -> None:
 
 @needs_act
 def test_readme_publish_workflow_publishes_then_is_idempotent(
-    tmp_path: Path, recipe_setup: list[str]
+    tmp_path: Path, act_setup: list[str]
 ) -> None:
     state, source = tmp_path / "gh", plugin_repository(tmp_path)
     create_registry_release(tmp_path, state)
-    log = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    log = run_recipe(tmp_path, act_setup, "publish-registry.yml", source, state)
     assert "Job succeeded" in log, log
     assert STAND_IN_RAN not in log
     assets = state / "o" / "r" / "registry" / "assets"
@@ -443,7 +425,7 @@ def test_readme_publish_workflow_publishes_then_is_idempotent(
     ]
     assert "| wind-chill | 1.2.0 | publish |" in log  # the plan in the job summary
     before = (assets / "index.json").read_bytes()
-    again = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    again = run_recipe(tmp_path, act_setup, "publish-registry.yml", source, state)
     assert "Job succeeded" in again, again
     assert "| wind-chill | 1.2.0 | unchanged |" in again
     assert (assets / "index.json").read_bytes() == before
@@ -451,13 +433,13 @@ def test_readme_publish_workflow_publishes_then_is_idempotent(
 
 @needs_act
 def test_readme_publish_workflow_detects_a_concurrent_publish(
-    tmp_path: Path, recipe_setup: list[str]
+    tmp_path: Path, act_setup: list[str]
 ) -> None:
     state, source = tmp_path / "gh", plugin_repository(tmp_path)
     create_registry_release(tmp_path, state)
     log = run_recipe(
         tmp_path,
-        recipe_setup,
+        act_setup,
         "publish-registry.yml",
         source,
         state,
@@ -471,31 +453,29 @@ def test_readme_publish_workflow_detects_a_concurrent_publish(
 
 @needs_act
 def test_readme_publish_workflow_without_a_release_says_how_to_create_it(
-    tmp_path: Path, recipe_setup: list[str]
+    tmp_path: Path, act_setup: list[str]
 ) -> None:
     state, source = tmp_path / "gh", plugin_repository(tmp_path)
-    log = run_recipe(tmp_path, recipe_setup, "publish-registry.yml", source, state)
+    log = run_recipe(tmp_path, act_setup, "publish-registry.yml", source, state)
     assert "Job failed" in log
     assert "release registry of o/r does not exist; create it with" in log
 
 
 @needs_act
 def test_readme_pull_request_check_refuses_a_change_without_a_version_bump(
-    tmp_path: Path, recipe_setup: list[str]
+    tmp_path: Path, act_setup: list[str]
 ) -> None:
     state, source = tmp_path / "gh", plugin_repository(tmp_path)
     create_registry_release(tmp_path, state)
-    assert "Job succeeded" in run_recipe(
-        tmp_path, recipe_setup, "publish-registry.yml", source, state
-    )
+    assert "Job succeeded" in run_recipe(tmp_path, act_setup, "publish-registry.yml", source, state)
     published = (state / "o" / "r" / "registry" / "assets" / "index.json").read_bytes()
     check = run_recipe(
-        tmp_path, recipe_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
+        tmp_path, act_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
     )
     assert "Job succeeded" in check, check  # unchanged plugins pass the check
     (source / "influxdata" / "wind-chill" / "README.md").write_text("edited, version not bumped\n")
     check = run_recipe(
-        tmp_path, recipe_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
+        tmp_path, act_setup, "validate-registry-plugins.yml", source, state, event="pull_request"
     )
     assert "Job failed" in check
     assert (
