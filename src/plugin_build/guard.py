@@ -19,7 +19,7 @@ from .archive import Digests, file_digests, gzip_file, write_tar
 from .contents import plugin_contents
 from .diagnostics import Code, Diagnostic
 from .index import Index, IndexEntry, entry_from_manifest
-from .manifest import MANIFEST_FILE, canonical_name
+from .manifest import MANIFEST_FILE
 from .semver import SemverError, Version
 from .validate import BUILD_ERRORS, PluginReport
 
@@ -79,7 +79,7 @@ def assess(
     name, version = report.name, report.version
     if manifest is None or name is None or version is None:  # a valid report has all three
         raise ValueError(f"{report.root} has no manifest to publish")
-    clash = [e for e in index.plugins if canonical_name(e.name) == canonical_name(name)]
+    clash = list(index.versions_of(name))
     others = sorted({e.name for e in clash if e.name != name})
     if others:
         spelled = ", ".join(repr(o) for o in others)

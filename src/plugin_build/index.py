@@ -13,6 +13,7 @@ normal forms are computed on the way out, so a parsed index can be queried
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import ntpath
 import os
@@ -222,8 +223,15 @@ class Index:
 
     def versions_of(self, name: str) -> tuple[IndexEntry, ...]:
         """Every entry with ``name``'s canonical name, in index order."""
-        canonical = canonical_name(name)
-        return tuple(e for e in self.plugins if canonical_name(e.name) == canonical)
+        return self._by_canonical.get(canonical_name(name), ())
+
+    @functools.cached_property
+    def _by_canonical(self) -> dict[str, tuple[IndexEntry, ...]]:
+        # computed once per (immutable) index: publishing asks for every plugin's name
+        grouped: dict[str, list[IndexEntry]] = {}
+        for entry in self.plugins:
+            grouped.setdefault(canonical_name(entry.name), []).append(entry)
+        return {key: tuple(entries) for key, entries in grouped.items()}
 
     def inserted(self, entry: IndexEntry) -> Index:
         """This index with ``entry`` appended, or :class:`InsertError` when another

@@ -35,6 +35,7 @@ class Plan:
     index: Index | None  # rolled forward with every new entry
     items: tuple[Assessment, ...]
     problems: tuple[Diagnostic, ...] = ()  # about the registry itself (no index, …)
+    rendered: bytes | None = None  # index.to_json(), rendered once while planning
 
     def of(self, action: str) -> list[Assessment]:
         return [item for item in self.items if item.action == action]
@@ -47,7 +48,7 @@ class Plan:
         """The index to upload, or None when nothing changes."""
         if self.index is None or not self.of("publish"):
             return None
-        return self.index.to_json()
+        return self.rendered if self.rendered is not None else self.index.to_json()
 
     def as_dict(self, *, dry_run: bool) -> dict[str, Any]:
         """The result document of ``publish --json``."""
@@ -124,11 +125,12 @@ def plan_publish(
                 item = _refuse(item, Code.NAME_COLLISION, str(exc))
         items.append(item)
     problems: tuple[Diagnostic, ...] = ()
+    rendered = None
     try:
-        index.to_json()  # NFC can push a description past 200 characters on write
+        rendered = index.to_json()  # NFC can push a description past 200 characters on write
     except IndexError as exc:
         problems = tuple(_located(d, where) for d in exc.diagnostics)
-    return Plan(registry.name, where, base, index, tuple(items), problems)
+    return Plan(registry.name, where, base, index, tuple(items), problems, rendered)
 
 
 def execute(plan: Plan, registry: Registry) -> None:
