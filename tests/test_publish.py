@@ -354,3 +354,51 @@ def test_registry_specs(tmp_path: Path) -> None:
         open_registry("https://example.com/index.json")
     with pytest.raises(RegistryError, match="not on PATH"):
         open_registry("github:o/r@t", environ={"PATH": str(tmp_path)})
+
+
+def test_publishing_the_golden_plugin_writes_the_sdks_index_bytes(tmp_path: Path) -> None:
+    """CONFORMANCE §3.4's golden plugin into an empty index: the archive is the SDK's
+    (its golden SHA-256) and the index is §4.2's canonical form, written out here."""
+    plugin = tmp_path / "p"
+    plugin.mkdir()
+    (plugin / "manifest.toml").write_bytes(
+        b'manifest_schema_version = "1.2"\n[plugin]\nname="p"\nversion="0.1.0"\n'
+        b'description="x"\ntriggers=["process_writes"]\n[dependencies]\n'
+        b'database_version=">=3.0.0"\n'
+    )
+    (plugin / "__init__.py").write_bytes(b"def process_writes(a, b, c):\n    pass\n")
+    for f in plugin.iterdir():
+        f.chmod(0o644)
+    registry = tmp_path / "registry"
+    assert (
+        cli(
+            "index", "new", str(registry), "--artifacts-url", "https://plugins.example.com"
+        ).returncode
+        == 0
+    )
+    code, result = publish(str(plugin), "--registry", str(registry))
+    assert code == 0, result
+    golden = "9ec4a7ccb674b7f21178bc7dc8fbca65d51501e25ef8032fbd59b7c7ef39abf2"
+    assert (registry / "index.json").read_text(encoding="utf-8") == (
+        "{\n"
+        '  "index_schema_version": "2.1",\n'
+        '  "artifacts_url": "https://plugins.example.com/",\n'
+        '  "plugins": [\n'
+        "    {\n"
+        '      "name": "p",\n'
+        '      "version": "0.1.0",\n'
+        '      "published_at": "2026-01-01T00:00:00Z",\n'
+        '      "description": "x",\n'
+        '      "triggers": [\n'
+        '        "process_writes"\n'
+        "      ],\n"
+        '      "dependencies": {\n'
+        '        "database_version": ">=3.0.0",\n'
+        '        "python": []\n'
+        "      },\n"
+        f'      "hash": "sha256:{golden}"\n'
+        "    }\n"
+        "  ]\n"
+        "}\n"
+    )
+    assert result["published"][0]["artifact_url"] == "https://plugins.example.com/p-0.1.0.tar.gz"
