@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from .diagnostics import Code, Diagnostic, render_field
 from .indexraw import MISSING, RawDependency, RawEntry, RawError, read_raw, render_value
@@ -463,10 +463,11 @@ def _dump(document: object) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _entry_document(entry: IndexEntry) -> dict[str, object]:
-    """One entry in the SDK's key order; absent URLs, no plugin dependencies and
-    ``yanked: false`` are left out, ``python`` is always written."""
-    out: dict[str, object] = {
+def entry_head(entry: IndexEntry) -> dict[str, Any]:
+    """The fields an entry starts with, in the SDK's key order, as written: name,
+    version, published_at, description, triggers and the URLs present (normalised).
+    Shared by the canonical writer and ``info``'s payload."""
+    out: dict[str, Any] = {
         "name": entry.name,
         "version": str(Version.parse(entry.version)),
         "published_at": entry.published_at,
@@ -477,6 +478,13 @@ def _entry_document(entry: IndexEntry) -> dict[str, object]:
         url = getattr(entry, key)
         if url is not None:
             out[key] = normalized_url(url)
+    return out
+
+
+def _entry_document(entry: IndexEntry) -> dict[str, object]:
+    """One entry in the SDK's key order; absent URLs, no plugin dependencies and
+    ``yanked: false`` are left out, ``python`` is always written."""
+    out = entry_head(entry)
     deps = entry.dependencies
     dependencies: dict[str, object] = {
         "database_version": str(VersionReq.parse(deps.database_version)),

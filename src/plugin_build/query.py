@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from .index import Index, IndexEntry
+from .index import Index, IndexEntry, entry_head
 from .manifest import TRIGGERS, canonical_name, normalized_url, plugin_name_problem
 from .semver import SemverError, Version, VersionReq
 
@@ -135,17 +135,7 @@ def info(
 
 def _plugin(index: Index, candidate: _Candidate) -> dict[str, Any]:
     entry = candidate.entry
-    out: dict[str, Any] = {
-        "name": entry.name,
-        "version": str(candidate.version),
-        "published_at": entry.published_at,
-        "description": entry.description,
-        "triggers": list(entry.triggers),
-    }
-    for key in ("homepage", "repository", "documentation"):
-        url = getattr(entry, key)
-        if url is not None:
-            out[key] = normalized_url(url)
+    out = entry_head(entry)
     deps = entry.dependencies
     out["artifact_url"] = index.artifact_url(entry.name, str(candidate.version))
     out["dependencies"] = {
