@@ -253,6 +253,28 @@ def test_nested_actions_are_pinned_to_a_full_commit_sha() -> None:
         assert re.search(rf"uses: {re.escape(uses)} # v\d+\.\d+\.\d+", text), uses
 
 
+def test_every_pin_everywhere_is_a_sha_with_its_version_and_one_per_action() -> None:
+    """action.yml, the project's workflows and the README's recipes pin each action the
+    same way: a full commit SHA and a # vX.Y.Z comment, one version of each action."""
+    files = [
+        REPO / "action.yml",
+        REPO / "README.md",
+        *(REPO / ".github" / "workflows").glob("*.yml"),
+    ]
+    seen: dict[str, set[str]] = {}
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.search(r"uses: (actions/[\w-]+)@(\S+)(.*)", line)
+            if match is None:
+                continue
+            name, ref, rest = match.groups()
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), (path.name, line)
+            assert re.fullmatch(r" # v\d+\.\d+\.\d+", rest), (path.name, line)
+            seen.setdefault(name, set()).add(ref + rest)
+    assert {name: len(refs) for name, refs in seen.items()} == dict.fromkeys(seen, 1)
+    assert {"actions/checkout", "actions/setup-python", "actions/upload-artifact"} <= set(seen)
+
+
 def test_the_interface_matches_the_contract() -> None:
     assert list(ACTION["inputs"]) == [
         "path",
@@ -306,7 +328,7 @@ def test_actionlint_reports_nothing() -> None:
 @pytest.mark.skipif(shutil.which("zizmor") is None, reason="needs zizmor")
 def test_zizmor_reports_nothing() -> None:
     result = subprocess.run(
-        ["zizmor", "--offline", "--persona=pedantic", "action.yml", ".github/workflows/"],
+        ["zizmor", "--offline", "--persona=pedantic", "action.yml", ".github/"],
         cwd=REPO,
         capture_output=True,
         text=True,

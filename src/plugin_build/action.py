@@ -293,10 +293,13 @@ def cell(text: str) -> str:
 
 
 def write_outputs(values: Mapping[str, str]) -> None:
-    from actions_toolkit import core
+    # actions_toolkit.core would do the same, but it imports its GitHub-API helpers
+    # (requests, PyGithub), which the action does not install: only the command and
+    # file_command modules of actions-toolkit are used.
+    from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
 
     for name, value in values.items():
-        core.set_output(name, value)
+        issue_file_command("OUTPUT", prepare_key_value_message(name, value))
 
 
 def append_summary(text: str, environ: Mapping[str, str]) -> None:
