@@ -88,16 +88,21 @@ jobs:
           upload: "{upload}"
 {extra}
       - name: Check
+        if: always()
         env:
           OK: ${{{{ steps.pb.outputs.ok }}}}
           PACKAGES: ${{{{ steps.pb.outputs.packages }}}}
           CHECKSUMS: ${{{{ steps.pb.outputs.checksums-file }}}}
           MANIFEST: ${{{{ steps.pb.outputs.manifest }}}}
+          ATTESTATION: ${{{{ steps.pb.outputs.attestation-url }}}}
         run: |
           echo "OUTPUT ok=$OK"
           echo "OUTPUT packages=$PACKAGES"
           echo "OUTPUT checksums-file=$CHECKSUMS"
           echo "OUTPUT manifest=$MANIFEST"
+          echo "OUTPUT attestation-url=$ATTESTATION"
+          echo "OUTPUT dist=$(ls dist 2>/dev/null | tr '\\n' ' ')"
+          [ "$CHECK_DIST" = 0 ] && exit 0
           test -f dist/wind-chill-1.2.0.tar.gz
           test -f dist/wind-chill-1.2.0.zip
           test -f "$MANIFEST"
@@ -114,6 +119,8 @@ def run_act(
     extra: str = "",
     files: dict[str, str] | None = None,
     act_env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    check_dist: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run the workflow under act; ``files`` are put into the job's workspace (which act
     in host mode starts empty) and ``act_env`` is given to the job's steps."""
@@ -122,17 +129,24 @@ def run_act(
     (repo / ".github" / "workflows" / "test.yml").write_text(
         WORKFLOW.format(upload=upload, extra=textwrap.indent(extra, " " * 10))
     )
-    act_env = dict(act_env or {})
+    act_env = {"CHECK_DIST": "1" if check_dist else "0", **(act_env or {})}
     if files:
         staged = tmp_path / "workspace-files"
         for rel, text in files.items():
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
             (staged / rel).write_text(text)
         act_env["WORKSPACE_FILES"] = str(staged)
-    env = {**os.environ, **GIT_ENV}
-    subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "commit", "--quiet", "-m", "t"], check=True, env=env)
+    git_env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True, env=git_env)
+    subprocess.run(
+        ["git", "-C", str(repo), "remote", "add", "origin", "https://github.com/o/r.git"],
+        check=True,
+        env=git_env,
+    )
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=git_env)
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "--quiet", "-m", "t"], check=True, env=git_env
+    )
     return subprocess.run(
         [
             "act",
@@ -145,7 +159,7 @@ def run_act(
             *mappings,
         ],
         cwd=repo,
-        env=env,
+        env={**git_env, **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -506,3 +520,226 @@ def test_readme_pull_request_check_refuses_a_change_without_a_version_bump(
     )
     assert "file=influxdata/wind-chill/manifest.toml" in check
     assert (state / "o" / "r" / "registry" / "assets" / "index.json").read_bytes() == published
+
+
+# -- releases: draft → upload → publish, immutable or not (issue 9) ------------------------
+
+
+def gh_env(state: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": f"{STANDIN_GH}{os.pathsep}{os.environ['PATH']}",
+        "GH_STANDIN_STATE": str(state),
+        **extra,
+    }
+
+
+def gh(state: Path, *args: str, **extra: str) -> None:
+    subprocess.run(
+        [str(STANDIN_GH / "gh"), "release", *args, "--repo", "o/r"],
+        check=True,
+        env={**os.environ, "GH_STANDIN_STATE": str(state), **extra},
+    )
+
+
+def release_meta(state: Path, tag: str) -> dict[str, object]:
+    meta: dict[str, object] = json.loads((state / "o" / "r" / tag / "release.json").read_text())
+    meta["assets"] = sorted(p.name for p in (state / "o" / "r" / tag / "assets").iterdir())
+    return meta
+
+
+def release_calls(state: Path) -> list[str]:
+    return [line.split("\t")[1] for line in (state / "calls.log").read_text().splitlines()]
+
+
+ARCHIVES = ["SHA256SUMS", "wind-chill-1.2.0.tar.gz", "wind-chill-1.2.0.zip"]
+
+
+@needs_act
+def test_a_tag_push_drafts_uploads_then_publishes_an_immutable_release(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    state = tmp_path / "gh"
+    env = gh_env(state, GH_STANDIN_IMMUTABLE="1")
+    result = run_act(
+        tmp_path, act_setup, EXAMPLES / "wind-chill", extra="release-tag: v1.2.0", env=env
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    meta = release_meta(state, "v1.2.0")
+    assert (meta["isDraft"], meta["isImmutable"], meta["assets"]) == (False, True, ARCHIVES)
+    assert release_calls(state) == ["view", "create", "upload", "edit"]  # draft, fill, publish
+    assert "--clobber" not in (state / "calls.log").read_text()
+    # Run again: everything is there with the same bytes; nothing is uploaded.
+    again = run_act(
+        tmp_path / "again", act_setup, EXAMPLES / "wind-chill", extra="release-tag: v1.2.0", env=env
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already attached with the same bytes" in again.stdout
+    assert release_calls(state).count("upload") == 1
+
+
+@needs_act
+def test_other_bytes_for_an_attached_asset_are_refused(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    state = tmp_path / "gh"
+    env = gh_env(state, GH_STANDIN_IMMUTABLE="1")
+    assert (
+        run_act(
+            tmp_path, act_setup, EXAMPLES / "wind-chill", extra="release-tag: v1.2.0", env=env
+        ).returncode
+        == 0
+    )
+    before = {p.name: p.read_bytes() for p in (state / "o" / "r" / "v1.2.0" / "assets").iterdir()}
+    changed = tmp_path / "changed"
+    shutil.copytree(EXAMPLES / "wind-chill", changed)
+    (changed / "README.md").write_text("changed, same version\n")
+    result = run_act(tmp_path / "again", act_setup, changed, extra="release-tag: v1.2.0", env=env)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "is already attached to release v1.2.0 with other bytes" in log
+    after = {p.name: p.read_bytes() for p in (state / "o" / "r" / "v1.2.0" / "assets").iterdir()}
+    assert after == before
+
+
+@needs_act
+def test_a_published_immutable_release_without_assets_says_how_to_release(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    """The old recipe (`on: release: published`, then upload) fails on immutable
+    releases: the step says so and what to do instead."""
+    state = tmp_path / "gh"
+    gh(state, "create", "v1.2.0", "--title", "v1.2.0", GH_STANDIN_IMMUTABLE="1")
+    result = run_act(
+        tmp_path, act_setup, EXAMPLES / "wind-chill", extra="release-tag: v1.2.0", env=gh_env(state)
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "release v1.2.0 is published and immutable, so assets can no longer be added" in log
+    assert release_meta(state, "v1.2.0")["assets"] == []
+
+
+@needs_act
+def test_a_mutable_published_release_gets_its_assets(tmp_path: Path, act_setup: list[str]) -> None:
+    state = tmp_path / "gh"
+    gh(state, "create", "v1.2.0", "--title", "v1.2.0")
+    result = run_act(
+        tmp_path, act_setup, EXAMPLES / "wind-chill", extra="release-tag: v1.2.0", env=gh_env(state)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert release_meta(state, "v1.2.0")["assets"] == ARCHIVES
+    assert release_calls(state)[1:] == ["view", "upload"]  # no create, no edit
+
+
+@needs_act
+def test_release_publish_false_leaves_the_draft(tmp_path: Path, act_setup: list[str]) -> None:
+    state = tmp_path / "gh"
+    extra = 'release-tag: v1.2.0\nrelease-publish: "false"'
+    result = run_act(tmp_path, act_setup, EXAMPLES / "wind-chill", extra=extra, env=gh_env(state))
+    assert result.returncode == 0, result.stdout + result.stderr
+    meta = release_meta(state, "v1.2.0")
+    assert (meta["isDraft"], meta["assets"]) == (True, ARCHIVES)
+
+
+# -- attestations, validate-only, strict ----------------------------------------------------
+
+ATTEST_RAN = "attest stand-in ran"
+
+
+def with_attest_stand_in(act_setup: list[str], tmp_path: Path) -> list[str]:
+    """actions/attest mapped to a stand-in that records its input and sets the output."""
+    stand_in = tmp_path / "attest-stand-in"
+    stand_in.mkdir()
+    (stand_in / "action.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            name: attest stand-in
+            description: records what actions/attest would attest
+            inputs:
+              subject-checksums:
+                required: true
+            outputs:
+              attestation-url:
+                value: ${{{{ steps.a.outputs.url }}}}
+            runs:
+              using: composite
+              steps:
+                - id: a
+                  shell: bash
+                  env:
+                    CHECKSUMS: ${{{{ inputs.subject-checksums }}}}
+                  run: |
+                    echo "{ATTEST_RAN} subject-checksums=$CHECKSUMS"
+                    sha256sum -c "$CHECKSUMS" --quiet --status --ignore-missing || true
+                    echo "url=https://github.com/o/r/attestations/1" >> "$GITHUB_OUTPUT"
+            """
+        )
+    )
+    attest = next(u for u in nested_actions() if u.startswith("actions/attest@"))
+    mappings = [m for m in act_setup if not m.startswith(attest + "=")]
+    return [*mappings, "--local-repository", f"{attest}={stand_in}"]
+
+
+@needs_act
+def test_attest_true_runs_actions_attest_on_sha256sums(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    mappings = with_attest_stand_in(act_setup, tmp_path)
+    result = run_act(tmp_path, mappings, EXAMPLES / "wind-chill", extra='attest: "true"')
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert f"{ATTEST_RAN} subject-checksums=dist/SHA256SUMS" in log
+    assert outputs_in(log)["attestation-url"] == "https://github.com/o/r/attestations/1"
+
+
+@needs_act
+def test_attest_false_never_runs_actions_attest(tmp_path: Path, act_setup: list[str]) -> None:
+    mappings = with_attest_stand_in(act_setup, tmp_path)
+    result = run_act(tmp_path, mappings, EXAMPLES / "wind-chill")  # the default, 'false'
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert ATTEST_RAN not in log
+    assert outputs_in(log)["attestation-url"] == ""
+
+
+@needs_act
+def test_build_false_validates_and_builds_nothing(tmp_path: Path, act_setup: list[str]) -> None:
+    good = run_act(
+        tmp_path, act_setup, EXAMPLES / "wind-chill", extra='build: "false"', check_dist=False
+    )
+    log = good.stdout + good.stderr
+    assert good.returncode == 0, log
+    outputs = outputs_in(log)
+    assert (outputs["ok"], outputs["packages"], outputs["dist"].strip()) == ("true", "[]", "")
+    assert "validated (build: false)" in log
+    bad = run_act(
+        tmp_path / "bad",
+        act_setup,
+        FIXTURES / "async_trigger",
+        extra='build: "false"',
+        check_dist=False,
+    )
+    assert bad.returncode != 0
+    assert (
+        "::error file=plugin/__init__.py,line=1,col=1,title=trigger-async::"
+        in bad.stdout + bad.stderr
+    )
+
+
+@needs_act
+def test_strict_true_fails_on_a_warning_and_builds_nothing(
+    tmp_path: Path, act_setup: list[str]
+) -> None:
+    plugin = tmp_path / "with-secret"
+    shutil.copytree(EXAMPLES / "wind-chill", plugin)
+    (plugin / ".env").write_text("TOKEN=x\n")
+    relaxed = run_act(tmp_path, act_setup, plugin)
+    assert relaxed.returncode == 0  # a warning alone passes
+    strict = run_act(
+        tmp_path / "strict", act_setup, plugin, extra='strict: "true"', check_dist=False
+    )
+    log = strict.stdout + strict.stderr
+    assert strict.returncode != 0
+    assert "title=suspicious-file::.env looks like a secret" in log
+    assert "title=strict::strict mode: 1 warning(s) (suspicious-file) refuse the build" in log
+    assert outputs_in(log)["dist"].strip() == ""

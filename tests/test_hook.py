@@ -44,6 +44,8 @@ def test_hook_definition_follows_the_rules() -> None:
     assert HOOK["require_serial"] is True
     assert HOOK["entry"] == "plugin-build-hook"
     assert HOOK["always_run"] is True  # a commit that only deletes files must run it too
+    assert HOOK["minimum_pre_commit_version"] == "3.2.0"  # always_run and language python
+    assert HOOK["verbose"] is True  # warnings of a passing hook are shown
 
 
 @pytest.mark.parametrize(
@@ -60,8 +62,18 @@ def test_hook_definition_follows_the_rules() -> None:
         ("my-plugin.yaml", False),
         ("x.pyc", False),
         ("x.py.txt", False),
-        ("README.md", False),
-        ("plugins/a/requirements.txt", False),
+        ("plugins/a/requirements.txt", True),
+        ("plugins/a/README.md", True),
+        ("plugins/a/.env", True),
+        ("plugins/a/.env.production", True),
+        ("plugins/a/certs/server.key", True),
+        ("plugins/a/id_ed25519", True),
+        ("plugins/a/.netrc", True),
+        ("plugins/a/README.rst", False),
+        ("plugins/a/docs/guide.md", False),
+        ("plugins/a/data.csv", False),
+        ("plugins/a/envfile", False),
+        ("plugins/a/key.txt", False),
     ],
 )
 def test_files_pattern(path: str, matches: bool) -> None:
@@ -250,3 +262,16 @@ def test_removing_a_whole_plugin_is_fine(consumer: Path) -> None:
     git(consumer, "rm", "-q", "-r", "other")
     result = commit(consumer, "drop other")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_pre_commit
+def test_a_secret_added_to_a_plugin_warns_and_a_readme_change_validates_it_once(
+    consumer: Path,
+) -> None:
+    (consumer / "good" / ".env").write_text("TOKEN=x\n")
+    (consumer / "good" / "README.md").write_text("docs\n")
+    result = commit(consumer, "a secret and docs")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output  # a warning does not block the commit
+    assert "warning[suspicious-file] .env looks like a secret" in output
+    assert output.count("checked 1 plugin") == 1

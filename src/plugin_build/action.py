@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .build import FORMAT_CHOICES, BuildResult, build_plugin
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, strict_refusal
 from .discover import PluginPathError, resolve_plugins
 from .escape import UNSAFE, printable
 from .outputs import (
@@ -32,7 +31,7 @@ from .outputs import (
     size_human,
     write_atomic,
 )
-from .validate import MANIFEST_NAMES
+from .validate import MANIFEST_NAMES, validate_plugins
 
 ANNOTATION_CAP: Final = 10  # per severity per step; the rest are in the job summary
 # GitHub keeps only these characters in release asset names; anything else
@@ -54,6 +53,8 @@ class Inputs:
     artifact_name: str
     release_tag: str
     exclude: tuple[str, ...] = ()
+    build: bool = True  # False: validate, annotate and summarise only (a pull-request check)
+    strict: bool = False  # warnings fail the step, and nothing with a warning is built
 
 
 def read_inputs(environ: Mapping[str, str]) -> Inputs:
@@ -69,9 +70,12 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         formats.extend(chosen)
     if not formats:
         raise InputError("formats: name at least one of tar.gz, zip")
-    upload = get("UPLOAD", "true").lower()
-    if upload not in ("true", "false"):
-        raise InputError(f"upload: expected 'true' or 'false', not {upload!r}")
+    flags = {}
+    for name, default in (("UPLOAD", "true"), ("BUILD", "true"), ("STRICT", "false")):
+        value = get(name, default).lower() or default
+        if value not in ("true", "false"):
+            raise InputError(f"{name.lower()}: expected 'true' or 'false', not {value!r}")
+        flags[name] = value == "true"
     output_dir = get("OUTPUT_DIR", "dist") or "dist"
     if UNSAFE.search(output_dir):
         raise InputError(
@@ -82,10 +86,12 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         paths=paths or (".",),
         formats=tuple(f for f in FORMATS if f in formats),
         output_dir=Path(output_dir),
-        upload=upload == "true",
+        upload=flags["UPLOAD"],
         artifact_name=get("ARTIFACT_NAME", "{name}-{version}") or "{name}-{version}",
         release_tag=get("RELEASE_TAG"),
         exclude=tuple(get("EXCLUDE").split()),
+        build=flags["BUILD"],
+        strict=flags["STRICT"],
     )
 
 
@@ -141,12 +147,20 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
         raise InputError(str(exc)) from None
     out = inputs.output_dir if inputs.output_dir.is_absolute() else workspace / inputs.output_dir
     run = ActionRun(workspace, inputs)
+    if not inputs.build:
+        return _validate_only(run, roots)
     subdirs = output_subdirs(roots)
     for root, subdir in zip(roots, subdirs, strict=True):
         # One plugin builds into the output directory itself; several into one
         # directory each, since a directory holds one plugin's manifest.json.
         target = out if len(roots) == 1 else out / subdir
-        result = build_plugin(root, formats=inputs.formats, output_dir=target, environ=environ)
+        result = build_plugin(
+            root,
+            formats=inputs.formats,
+            output_dir=target,
+            environ=environ,
+            strict=inputs.strict,
+        )
         run.results.append((root, result))
     if len(roots) > 1 and run.packages:
         digests = {Path(os.path.relpath(p.path, out)).as_posix(): p.sha256 for p in run.packages}
@@ -155,6 +169,28 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
         run.checksums = out / SHA256SUMS
     elif run.packages:
         run.checksums = run.packages[0].path.parent / SHA256SUMS
+    return run
+
+
+def _validate_only(run: ActionRun, roots: Sequence[Path]) -> ActionRun:
+    """``build: 'false'``: every plugin validated, nothing built."""
+    for root, report in zip(roots, validate_plugins(roots), strict=True):
+        diagnostics = report.diagnostics
+        refusal = strict_refusal(diagnostics, "the plugin") if run.inputs.strict else None
+        if refusal is not None and report.ok:
+            diagnostics = (*diagnostics, refusal)
+        ok = report.ok and refusal is None
+        run.results.append(
+            (
+                root,
+                BuildResult(
+                    "success" if ok else "failed",
+                    report=report,
+                    diagnostics=diagnostics,
+                    error=None if ok else "validation failed",
+                ),
+            )
+        )
     return run
 
 
@@ -283,7 +319,8 @@ def summary(run: ActionRun) -> str:
     for root, error in failures:
         out.append(f"**{cell(run.shown(root))}: build failed** — {cell(error or '')}")
     if run.ok:
-        out.append(f"All {len(run.results)} plugin(s) validated and built.")
+        done = "validated and built" if run.inputs.build else "validated (build: false)"
+        out.append(f"All {len(run.results)} plugin(s) {done}.")
     return "\n".join(out) + "\n"
 
 
@@ -343,19 +380,49 @@ def release_assets(
 
 
 def run_release(environ: Mapping[str, str], workspace: Path) -> int:
+    """Attach the archives and SHA256SUMS to ``release-tag``: a release that does not
+    exist is created as a draft, filled, then published (``release-publish``), which
+    works with immutable releases too; nothing is ever clobbered."""
+    from .registry import GitHubRelease, RegistryError
+    from .release import attach
+
     tag = environ.get("PLUGIN_BUILD_RELEASE_TAG", "").strip()
     packages = json.loads(environ.get("PLUGIN_BUILD_PACKAGES", "[]") or "[]")
+    publish = environ.get("PLUGIN_BUILD_RELEASE_PUBLISH", "true").strip().lower() or "true"
+    if publish not in ("true", "false"):
+        raise InputError(f"release-publish: expected 'true' or 'false', not {publish!r}")
     if not tag or not packages:
         print("plugin-build: nothing to attach to a release")
         return 0
-    staging = Path(environ.get("RUNNER_TEMP", workspace)) / "plugin-build-release"
-    assets = release_assets(packages, workspace, staging)
-    gh = shutil.which("gh")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    owner, _, repo = repository.partition("/")
+    gh = shutil.which("gh", path=environ.get("PATH"))
     if gh is None:
         raise InputError("release-tag is set but the GitHub CLI (gh) is not on PATH")
-    command = [gh, "release", "upload", tag, *map(str, assets), "--clobber"]
-    print(f"plugin-build: attaching {', '.join(a.name for a in assets)} to release {tag}")
-    return subprocess.run(command, check=False).returncode
+    if not owner or not repo:
+        raise InputError("release-tag is set but GITHUB_REPOSITORY is not OWNER/REPO")
+    staging = Path(environ.get("RUNNER_TEMP", workspace)) / "plugin-build-release"
+    assets = release_assets(packages, workspace, staging)
+    release = GitHubRelease(owner, repo, tag, gh=gh, environ=environ)
+    try:
+        done = attach(release, assets, publish=publish == "true")
+    except RegistryError as exc:
+        from actions_toolkit.command import issue_command
+
+        issue_command("error", {"title": "plugin-build release"}, printable(str(exc)))
+        append_summary(f"## plugin-build release\n\n**{cell(str(exc))}**\n", environ)
+        return 1
+    lines = [f"## plugin-build release {cell(tag)}", ""]
+    if done.created:
+        lines.append(f"Created release {cell(tag)} as a draft.")
+    lines += [f"- attached `{cell(name)}`" for name in done.uploaded]
+    lines += [f"- `{cell(name)}` already attached with the same bytes" for name in done.skipped]
+    if done.published:
+        lines.append(f"Published release {cell(tag)}.")
+    append_summary("\n".join(lines) + "\n", environ)
+    for line in lines[2:]:
+        print("plugin-build:", printable(line.lstrip("- ")))
+    return 0
 
 
 # -- entry point -----------------------------------------------------------------------

@@ -46,7 +46,9 @@ def run_publish(environ: Mapping[str, str], workspace: Path) -> int:
         registry = open_registry(spec, environ=environ)
         reports = validate_plugins(roots)
         with tempfile.TemporaryDirectory(prefix="plugin-build-publish-") as work:
-            plan = plan_publish(reports, registry, Path(work), published=when)
+            plan = plan_publish(
+                reports, registry, Path(work), published=when, strict=_flag(environ, "STRICT")
+            )
             error = None
             if plan.ok and not dry_run:
                 try:

@@ -30,7 +30,7 @@ from .archive import (
 )
 from .betty import PLUGIN_YAML
 from .contents import Contents, plugin_contents
-from .diagnostics import Code, Diagnostic
+from .diagnostics import Code, Diagnostic, strict_refusal
 from .discover import holds_manifest
 from .fileio import TreeChangedError
 from .locking import HeldTemp, locked, remove_stale
@@ -132,14 +132,16 @@ def build_plugin(
     log: Log = _quiet,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    strict: bool = False,
 ) -> BuildResult:
-    """Validate and package the plugin at ``path`` into ``output_dir``."""
+    """Validate and package the plugin at ``path`` into ``output_dir``; with ``strict``
+    a warning refuses the build as an error would."""
     env = os.environ if environ is None else environ
     root = Path(os.path.abspath(plugin_root(path)))
     named = path.name if root != Path(os.path.abspath(path)) else None
     out = Path(os.path.abspath(output_dir))
     try:
-        build = _Build(root, out, tuple(dict.fromkeys(formats)), log, progress, env, named)
+        build = _Build(root, out, tuple(dict.fromkeys(formats)), log, progress, env, named, strict)
         return build.run()
     except BuildFailure as failure:
         log("ERROR", f"❌ Build failed: {failure.message}")
@@ -155,6 +157,7 @@ class _Build:
     progress: Progress | None
     environ: Mapping[str, str]
     named: str | None  # the manifest file the caller named, if any
+    strict: bool = False
 
     def info(self, message: str) -> None:
         self.log("INFO", message)
@@ -226,7 +229,10 @@ class _Build:
             report = dataclasses.replace(
                 report, diagnostics=tuple(promoted.get(d, d) for d in report.diagnostics)
             )
-        if report.format is None or not report.buildable or refused:
+        strict = strict_refusal(report.diagnostics, "the build") if self.strict else None
+        if strict is not None and report.buildable and not refused:
+            report = dataclasses.replace(report, diagnostics=(*report.diagnostics, strict))
+        if report.format is None or not report.buildable or refused or strict is not None:
             for d in report.diagnostics:
                 self.log("ERROR" if d.is_error else "WARNING", f"❌ {_describe(d)}")
             errors = [d for d in report.diagnostics if d.is_error]

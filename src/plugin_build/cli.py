@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", metavar="PATH", default=["."])
     validate.add_argument("--json", action="store_true", help="print one JSON document")
     validate.add_argument(
+        "--strict", action="store_true", help="warnings fail too (exit 1), as errors do"
+    )
+    validate.add_argument(
         "--index",
         metavar="FILE",
         help=(
@@ -89,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default="dist", metavar="DIR", help="output directory (default: ./dist)"
     )
     build.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    build.add_argument(
+        "--strict", action="store_true", help="a warning refuses the build, as an error does"
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -117,13 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
-        return _validate(args.paths, as_json=args.json, index=args.index)
+        return _validate(args.paths, as_json=args.json, index=args.index, strict=args.strict)
     if args.command in ("index", "publish"):
         from .cli_registry import dispatch
 
         return dispatch(args, UsageError)
     if args.command == "build":
-        return _build(args.path, args.format, args.output_dir, as_json=args.json)
+        return _build(
+            args.path, args.format, args.output_dir, as_json=args.json, strict=args.strict
+        )
     if args.command == "verify":
         return _verify(args.directory, args.source, as_json=args.json)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -186,9 +194,11 @@ def _existing(paths: Sequence[str]) -> list[Path]:
     return out
 
 
-def _validate(paths: Sequence[str], *, as_json: bool, index: str | None = None) -> int:
+def _validate(
+    paths: Sequence[str], *, as_json: bool, index: str | None = None, strict: bool = False
+) -> int:
     from .discover import find_plugin_root, unique_roots
-    from .reporters import render_json, render_text, use_color
+    from .reporters import passed, render_json, render_text, use_color
     from .validate import validate_plugins
 
     roots = []
@@ -204,10 +214,10 @@ def _validate(paths: Sequence[str], *, as_json: bool, index: str | None = None) 
             return EXIT_INVALID
         reports = guarded
     if as_json:
-        sys.stdout.write(render_json(reports))
+        sys.stdout.write(render_json(reports, strict=strict))
     else:
-        sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
-    return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
+        sys.stdout.write(render_text(reports, color=use_color(sys.stdout), strict=strict))
+    return EXIT_OK if all(passed(r, strict=strict) for r in reports) else EXIT_INVALID
 
 
 def _guarded(
@@ -228,7 +238,7 @@ def _guarded(
     return [assess(report, index, published_at=when).report for report in reports]
 
 
-def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:
+def _build(path: str, fmt: str, output_dir: str, *, as_json: bool, strict: bool = False) -> int:
 
     from .build import FORMAT_CHOICES, build_plugin
     from .progress import Console
@@ -248,6 +258,7 @@ def _build(path: str, fmt: str, output_dir: str, *, as_json: bool) -> int:
             output_dir=Path(output_dir),
             log=console.log,
             progress=console.progress if console.show_progress else None,
+            strict=strict,
         )
     finally:
         console.close()

@@ -80,6 +80,9 @@ def add_commands(commands: Any, parent: type[argparse.ArgumentParser]) -> None:
     publish.add_argument("--registry", required=True, metavar="REG")
     publish.add_argument("--dry-run", action="store_true", help="print the plan, upload nothing")
     publish.add_argument(
+        "--strict", action="store_true", help="a new version with warnings is refused"
+    )
+    publish.add_argument(
         "--exclude", action="append", default=[], metavar="NAME", help="a directory to skip"
     )
     publish.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -431,7 +434,7 @@ def _publish(args: argparse.Namespace, usage: type[Exception]) -> int:
     reports = validate_plugins(roots)
     with tempfile.TemporaryDirectory(prefix="plugin-build-publish-") as work:
         try:
-            plan = plan_publish(reports, registry, Path(work), published=when)
+            plan = plan_publish(reports, registry, Path(work), published=when, strict=args.strict)
         except RegistryError as exc:
             raise Failure(str(exc)) from exc
         executed = False

@@ -6,6 +6,7 @@ annotations; nothing here prints.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -44,6 +45,7 @@ class Code:
     NAME_COLLISION: Final = "name-collision"
     NOT_PUBLISHABLE: Final = "not-publishable"
     INDEX_MISSING: Final = "index-missing"
+    STRICT: Final = "strict"  # --strict: warnings refuse a build or a publish
     # verify
     CHECKSUM_MISSING: Final = "checksum-missing"
     CHECKSUM_MISMATCH: Final = "checksum-mismatch"
@@ -112,3 +114,16 @@ def render_field(path: tuple[str | int, ...]) -> str:
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
+
+
+def strict_refusal(diagnostics: Sequence[Diagnostic], what: str) -> Diagnostic | None:
+    """Under ``--strict``, the error that warnings make of ``what`` (None without any)."""
+    warnings = [d for d in diagnostics if not d.is_error]
+    if not warnings:
+        return None
+    codes = ", ".join(dict.fromkeys(d.code for d in warnings))
+    return Diagnostic(
+        Code.STRICT,
+        f"strict mode: {len(warnings)} warning(s) ({codes}) refuse {what}; fix them, or "
+        "drop --strict to let warnings pass",
+    )

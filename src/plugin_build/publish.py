@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
-from .diagnostics import Code, Diagnostic
+from .diagnostics import Code, Diagnostic, strict_refusal
 from .guard import Assessment, assess
 from .index import INDEX_FILE, Index, IndexError, InsertError, parse_index, utc_timestamp
 from .outputs import TimestampError
@@ -98,9 +98,15 @@ def published_at(environ: Mapping[str, str], now: datetime | None = None) -> str
 
 
 def plan_publish(
-    reports: Sequence[PluginReport], registry: Registry, workdir: Path, *, published: str
+    reports: Sequence[PluginReport],
+    registry: Registry,
+    workdir: Path,
+    *,
+    published: str,
+    strict: bool = False,
 ) -> Plan:
     """Judge every plugin against the registry's index; build what is new into ``workdir``.
+    With ``strict`` a new version with warnings is refused.
 
     Raises :class:`~plugin_build.registry.RegistryError` when the registry cannot be read.
     """
@@ -116,6 +122,9 @@ def plan_publish(
     items: list[Assessment] = []
     for report in reports:
         item = assess(report, index, published_at=published, workdir=workdir)
+        refusal = strict_refusal(item.report.diagnostics, "this publish") if strict else None
+        if item.action == "publish" and refusal is not None:
+            item = _refuse(item, refusal.code, refusal.message)
         if item.action == "publish":
             item = _against_artifacts(item, registry)
         if item.action == "publish" and item.entry is not None:

@@ -249,6 +249,35 @@ class GitHubRelease:
                 raise RegistryError(f"gh release view printed no asset list ({exc})") from exc
         return self._assets
 
+    def state(self) -> dict[str, bool] | None:
+        """``{"draft", "immutable"}`` of the release, or None when there is none."""
+        result = self._gh("view", self.tag, "--json", "isDraft,isImmutable,assets")
+        if result.returncode != 0:
+            if b"not found" in result.stderr.lower():
+                return None
+            raise self._failed("view", result)
+        try:
+            data = json.loads(result.stdout)
+            self._assets = {str(asset["name"]) for asset in data.get("assets", [])}
+            return {"draft": bool(data.get("isDraft")), "immutable": bool(data.get("isImmutable"))}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RegistryError(f"gh release view printed no release ({exc})") from exc
+
+    def create_draft(self, *, title: str, notes: str) -> None:
+        """Create the release as a draft on its existing tag (assets go in before it is
+        published: an immutable release takes none afterwards)."""
+        result = self._gh(
+            "create", self.tag, "--draft", "--verify-tag", "--title", title, "--notes", notes
+        )
+        if result.returncode != 0:
+            raise self._failed("create", result)
+        self._assets = set()
+
+    def publish_draft(self) -> None:
+        result = self._gh("edit", self.tag, "--draft=false")
+        if result.returncode != 0:
+            raise self._failed("edit", result)
+
     def _download(self, asset: str) -> bytes:
         with tempfile.TemporaryDirectory(prefix="plugin-build-gh-") as temp:
             result = self._gh("download", self.tag, "--pattern", asset, "--dir", temp)

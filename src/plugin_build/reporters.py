@@ -51,20 +51,30 @@ def format_diagnostic(root: Path, diagnostic: Diagnostic, *, color: bool = False
     return f"{location}: {severity} {printable(diagnostic.message)}"
 
 
-def render_text(reports: Sequence[PluginReport], *, color: bool = False) -> str:
+def passed(report: PluginReport, *, strict: bool = False) -> bool:
+    """Valid, and under ``--strict`` without a warning either."""
+    return report.ok and not (strict and report.diagnostics)
+
+
+def render_text(
+    reports: Sequence[PluginReport], *, color: bool = False, strict: bool = False
+) -> str:
     lines = [format_diagnostic(r.root, d, color=color) for r in reports for d in r.diagnostics]
-    lines.append(summary(reports, color=color))
+    lines.append(summary(reports, color=color, strict=strict))
     return "\n".join(lines) + "\n"
 
 
-def summary(reports: Sequence[PluginReport], *, color: bool = False) -> str:
+def summary(reports: Sequence[PluginReport], *, color: bool = False, strict: bool = False) -> str:
     errors = sum(d.is_error for r in reports for d in r.diagnostics)
     warnings = sum(not d.is_error for r in reports for d in r.diagnostics)
     invalid = sum(not r.ok for r in reports)
+    failed = sum(not passed(r, strict=strict) for r in reports)
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     checked = f"checked {_plural(len(reports), 'plugin')}"
     if invalid:
         verdict = _paint(f"{invalid} invalid", "error", color)
+    elif failed:
+        verdict = _paint(f"{failed} with warnings, which --strict refuses", "error", color)
     else:
         verdict = _paint("all valid", "ok", color)
     return f"{checked}: {verdict} ({counts})"
@@ -88,9 +98,9 @@ def report_as_dict(report: PluginReport) -> dict[str, object]:
     }
 
 
-def render_json(reports: Sequence[PluginReport]) -> str:
+def render_json(reports: Sequence[PluginReport], *, strict: bool = False) -> str:
     document = {
-        "ok": all(r.ok for r in reports),
+        "ok": all(passed(r, strict=strict) for r in reports),
         "plugins": [report_as_dict(r) for r in reports],
     }
     return json_text(document)
