@@ -297,11 +297,15 @@ def test_the_interface_matches_the_contract() -> None:
         "upload",
         "artifact-name",
         "release-tag",
+        "release-publish",
         "python-version",
         "exclude",
         "registry",
         "token",
         "dry-run",
+        "attest",
+        "build",
+        "strict",
     ]
     defaults = {name: spec.get("default") for name, spec in ACTION["inputs"].items()}
     assert defaults == {
@@ -311,11 +315,15 @@ def test_the_interface_matches_the_contract() -> None:
         "upload": "true",
         "artifact-name": "{name}-{version}",
         "release-tag": "",
+        "release-publish": "true",
         "python-version": "",
         "exclude": "",
         "registry": "",
         "token": "${{ github.token }}",
         "dry-run": "false",
+        "attest": "false",
+        "build": "true",
+        "strict": "false",
     }
     assert list(ACTION["outputs"]) == [
         "ok",
@@ -325,6 +333,7 @@ def test_the_interface_matches_the_contract() -> None:
         "published",
         "unchanged",
         "index",
+        "attestation-url",
     ]
     assert ACTION["runs"]["using"] == "composite"
     assert "branding" in ACTION
@@ -548,7 +557,9 @@ def release_meta(state: Path, tag: str) -> dict[str, object]:
 
 
 def release_calls(state: Path) -> list[str]:
-    return [line.split("\t")[1] for line in (state / "calls.log").read_text().splitlines()]
+    """The `gh release` subcommands run, in order (act itself also runs `gh auth token`)."""
+    lines = (state / "calls.log").read_text().splitlines()
+    return [line.split("\t")[1] for line in lines if line.startswith("release\t")]
 
 
 ARCHIVES = ["SHA256SUMS", "wind-chill-1.2.0.tar.gz", "wind-chill-1.2.0.zip"]
@@ -628,7 +639,7 @@ def test_a_mutable_published_release_gets_its_assets(tmp_path: Path, act_setup: 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert release_meta(state, "v1.2.0")["assets"] == ARCHIVES
-    assert release_calls(state)[1:] == ["view", "upload"]  # no create, no edit
+    assert release_calls(state)[1:] == ["view", "upload"]  # after our create: no create, edit
 
 
 @needs_act
@@ -676,8 +687,9 @@ def with_attest_stand_in(act_setup: list[str], tmp_path: Path) -> list[str]:
         )
     )
     attest = next(u for u in nested_actions() if u.startswith("actions/attest@"))
-    mappings = [m for m in act_setup if not m.startswith(attest + "=")]
-    return [*mappings, "--local-repository", f"{attest}={stand_in}"]
+    pairs = [act_setup[i : i + 2] for i in range(0, len(act_setup), 2)]
+    kept = [arg for pair in pairs if not pair[1].startswith(attest + "=") for arg in pair]
+    return [*kept, "--local-repository", f"{attest}={stand_in}"]
 
 
 @needs_act
@@ -732,14 +744,15 @@ def test_strict_true_fails_on_a_warning_and_builds_nothing(
 ) -> None:
     plugin = tmp_path / "with-secret"
     shutil.copytree(EXAMPLES / "wind-chill", plugin)
-    (plugin / ".env").write_text("TOKEN=x\n")
+    (plugin / "certs").mkdir()
+    (plugin / "certs" / "server.key").write_text("KEY\n")  # selected: a warning
     relaxed = run_act(tmp_path, act_setup, plugin)
     assert relaxed.returncode == 0  # a warning alone passes
+    assert "title=suspicious-file::certs/server.key looks like a secret" in relaxed.stdout
     strict = run_act(
         tmp_path / "strict", act_setup, plugin, extra='strict: "true"', check_dist=False
     )
     log = strict.stdout + strict.stderr
     assert strict.returncode != 0
-    assert "title=suspicious-file::.env looks like a secret" in log
     assert "title=strict::strict mode: 1 warning(s) (suspicious-file) refuse the build" in log
     assert outputs_in(log)["dist"].strip() == ""

@@ -367,3 +367,52 @@ def test_no_tree_makes_any_command_crash(
         assert code in (0, 1), (command, code, captured.err[-2000:])
     assert "Traceback" not in captured.out + captured.err
     assert "internal error" not in captured.err
+
+
+# -- --strict: warnings fail too (issue 9) -------------------------------------------------
+
+
+def _with_a_warning(tmp_path: Path) -> Path:
+    plugin = shutil.copytree(EXAMPLES / "wind-chill", tmp_path / "wind-chill")
+    (plugin / "certs").mkdir()
+    (plugin / "certs" / "server.key").write_text("KEY\n")  # suspicious-file: a warning
+    return plugin
+
+
+def test_validate_strict_fails_on_warnings(tmp_path: Path) -> None:
+    plugin = _with_a_warning(tmp_path)
+    relaxed = run("validate", str(plugin))
+    assert relaxed.returncode == 0
+    strict = run("validate", str(plugin), "--strict")
+    assert strict.returncode == 1
+    assert "1 with warnings, which --strict refuses (0 errors, 1 warning)" in strict.stdout
+    document = json.loads(run("validate", str(plugin), "--strict", "--json").stdout)
+    assert document["ok"] is False
+    assert run("validate", str(EXAMPLES / "threshold-alert"), "--strict").returncode == 0
+
+
+def test_build_strict_refuses_to_package_a_warning(tmp_path: Path) -> None:
+    plugin = _with_a_warning(tmp_path)
+    result = run("build", str(plugin), "--strict", "--output-dir", str(tmp_path / "out"), "--json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["status"] == "failed"
+    codes = [(d["code"], d["severity"]) for d in document["diagnostics"]]
+    assert ("suspicious-file", "warning") in codes
+    assert ("strict", "error") in codes
+    assert not list((tmp_path / "out").glob("*.tar.gz"))
+    assert run("build", str(plugin), "--output-dir", str(tmp_path / "o2")).returncode == 0
+
+
+def test_publish_strict_refuses_a_new_version_with_warnings(tmp_path: Path) -> None:
+    plugin = _with_a_warning(tmp_path)
+    registry = tmp_path / "registry"
+    assert (
+        run("index", "new", str(registry), "--artifacts-url", "https://x.example").returncode == 0
+    )
+    before = sorted(p.name for p in registry.iterdir())
+    result = run("publish", str(plugin), "--registry", str(registry), "--strict", "--json")
+    assert result.returncode == 1
+    (refused,) = json.loads(result.stdout)["refused"]
+    assert [d["code"] for d in refused["diagnostics"]] == ["strict"]
+    assert sorted(p.name for p in registry.iterdir()) == before
