@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -248,32 +247,35 @@ def test_release_assets_never_hold_names_github_would_rename(tmp_path: Path) -> 
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a shell-script stand-in for gh")
-def test_release_step_attaches_archives_and_checksums_with_gh(workspace: Path) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="the gh stand-in is a POSIX script")
+def test_release_step_drafts_attaches_and_publishes_with_gh(workspace: Path) -> None:
     _, outputs, _ = run_action(workspace, {"PATH": "plugins/wind-chill"})
-    bin_dir = workspace.parent / "bin"
-    bin_dir.mkdir()
-    calls = workspace.parent / "gh-calls"
-    gh = bin_dir / "gh"  # stands in for the GitHub CLI, which needs the network
-    gh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {calls}\n')
-    gh.chmod(gh.stat().st_mode | stat.S_IXUSR)
-    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    state = workspace.parent / "gh-state"
+    standin = Path(__file__).parent / "gh_standin"
+    os.environ["PATH"] = f"{standin}{os.pathsep}{os.environ['PATH']}"
+    os.environ.update(GH_STANDIN_STATE=str(state), GITHUB_REPOSITORY="o/r")
     try:
-        result, _, _ = run_action(
+        result, _, summary = run_action(
             workspace,
             {"RELEASE_TAG": "v1.2.0", "PACKAGES": outputs["packages"]},
             "release",
         )
     finally:
         os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
+        del os.environ["GH_STANDIN_STATE"], os.environ["GITHUB_REPOSITORY"]
     assert result.returncode == 0, result.stdout + result.stderr
-    args = calls.read_text().splitlines()
-    assert args[:3] == ["release", "upload", "v1.2.0"]
-    assert [Path(a).name for a in args[3:-1]] == [
+    calls = [line.split("\t") for line in (state / "calls.log").read_text().splitlines()]
+    assert [c[1] for c in calls] == ["view", "create", "upload", "edit"]
+    assert "--draft" in calls[1]
+    assert "--draft=false" in calls[3]
+    assert [Path(a).name for a in calls[2][3:-2]] == [
         "wind-chill-1.2.0.tar.gz",
         "wind-chill-1.2.0.zip",
         "SHA256SUMS",
     ]
-    assert args[-1] == "--clobber"
+    assert not any("--clobber" in c for c in calls)
+    assert "Created release v1.2.0 as a draft." in summary
+    assert "Published release v1.2.0." in summary
 
 
 def test_release_step_without_a_tag_does_nothing(workspace: Path) -> None:
