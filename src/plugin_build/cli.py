@@ -52,7 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
             "plugin.yaml); each plugin is validated once."
         ),
     )
-    validate.add_argument("paths", nargs="*", metavar="PATH", default=["."])
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        default=["."],
+        help="plugin directories, manifests, files inside plugins, or directories of plugins",
+    )
+    validate.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a directory a repository walk skips (name or relative path; repeatable)",
+    )
     validate.add_argument("--json", action="store_true", help="print one JSON document")
     validate.add_argument(
         "--strict", action="store_true", help="warnings fail too (exit 1), as errors do"
@@ -123,7 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
-        return _validate(args.paths, as_json=args.json, index=args.index, strict=args.strict)
+        return _validate(
+            args.paths,
+            as_json=args.json,
+            index=args.index,
+            strict=args.strict,
+            exclude=args.exclude,
+        )
     if args.command in ("index", "publish"):
         from .cli_registry import dispatch
 
@@ -195,19 +214,18 @@ def _existing(paths: Sequence[str]) -> list[Path]:
 
 
 def _validate(
-    paths: Sequence[str], *, as_json: bool, index: str | None = None, strict: bool = False
+    paths: Sequence[str],
+    *,
+    as_json: bool,
+    index: str | None = None,
+    strict: bool = False,
+    exclude: Sequence[str] = (),
 ) -> int:
-    from .discover import find_plugin_root, unique_roots
+    from .discover import plugin_roots
     from .reporters import passed, render_json, render_text, use_color
     from .validate import validate_plugins
 
-    roots = []
-    for path in _existing(paths):
-        root = find_plugin_root(path)
-        if root is None:  # no manifest anywhere above: report it as that directory's problem
-            root = path if path.is_dir() else path.parent
-        roots.append(root)
-    reports = validate_plugins(unique_roots(roots))
+    reports = validate_plugins(plugin_roots(_existing(paths), exclude))
     if index is not None:
         guarded = _guarded(reports, index, as_json=as_json)
         if guarded is None:

@@ -37,6 +37,59 @@ def find_plugin_root(path: Path, *, stop: Path | None = None) -> Path | None:
         current = current.parent
 
 
+# Directories a repository walk never enters: hidden ones, build output, caches.
+_NOT_PLUGINS = frozenset({"dist", "node_modules", "__pycache__"})
+_MAX_DEPTH = 12  # plugin repositories are shallow; this bounds a walk of anything else
+
+
+def find_plugins(directory: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every plugin below ``directory`` (a repository of plugins, like ``influxdata/``):
+    each directory holding a manifest, without descending into it, into hidden
+    directories, ``dist/`` or caches, or into a directory named in ``exclude``
+    (names or relative paths, fnmatch patterns). Links are never followed. Sorted."""
+    found: list[Path] = []
+    stack: list[tuple[Path, int]] = [(directory, 0)]
+    while stack:
+        current, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in _NOT_PLUGINS:
+                continue
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            path = Path(entry.path)
+            relative = path.relative_to(directory).as_posix()
+            if _excluded(relative, exclude):
+                continue
+            if holds_manifest(path):
+                found.append(path)
+            elif depth + 1 < _MAX_DEPTH:
+                stack.append((path, depth + 1))
+    return sorted(found)
+
+
+def plugin_roots(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
+    """The plugins named by command-line paths, each once, in the order named.
+
+    A plugin directory or its manifest names that plugin; a file or directory inside a
+    plugin names the plugin above it; a directory that is neither (a repository of
+    plugins) names every plugin below it (:func:`find_plugins`). A directory with no
+    plugin anywhere names itself, so that validation says what is missing.
+    """
+    roots: list[Path] = []
+    for path in paths:
+        root = find_plugin_root(path)
+        if root is not None:
+            roots.append(root)
+            continue
+        directory = path if path.is_dir() else path.parent
+        roots.extend(find_plugins(directory, exclude) or [directory])
+    return unique_roots(roots)
+
+
 def unique_roots(roots: Iterable[Path]) -> list[Path]:
     """Each plugin once, in the order first named."""
     seen: set[Path] = set()
