@@ -712,3 +712,45 @@ def test_parse_and_bind_never_raise(source: bytes, triggers: list[str]) -> None:
 def test_runtime_syntax_never_raises(source: bytes) -> None:
     diagnostic = runtime_syntax_diagnostic(source, INIT)
     assert diagnostic is None or diagnostic.severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("written", "how"),
+    [
+        ("Process_writes", "differs from it only in letter case"),
+        ("process_write", "is one edit away from it"),
+        ("porcess_writes", "is one edit away from it"),
+    ],
+)
+def test_a_missing_trigger_points_at_a_near_miss_def(written: str, how: str) -> None:
+    source = f"import os\n\ndef {written}(influxdb3_local, table_batches, args=None):\n    pass\n"
+    (diag,) = bind_triggers(["process_writes"], parse_source(source.encode()), "p.py")
+    assert (diag.code, diag.line, diag.column) == (Code.TRIGGER_MISSING, 3, 1)
+    assert f"`def {written}` at line 3 {how}" in diag.message
+    assert "rename it `def process_writes(" in diag.message
+
+
+def test_a_far_name_is_no_near_miss() -> None:
+    source = b"def process_request(influxdb3_local, query_parameters, request_headers):\n    pass\n"
+    (diag,) = bind_triggers(["process_writes"], parse_source(source), "p.py")
+    assert diag.line is None
+    assert "define `def process_writes(" in diag.message
+
+
+def _osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (edits and adjacent swaps), the plain DP."""
+    d = [[max(i, j) if min(i, j) == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@given(st.text("abc_", max_size=6), st.text("abc_", max_size=6))
+def test_one_edit_is_distance_one(a: str, b: str) -> None:
+    from plugin_build.entrypoint import _one_edit
+
+    assert _one_edit(a, b) == (_osa_distance(a, b) == 1)

@@ -391,11 +391,64 @@ def test_missing_key_names_the_field_and_points_at_its_table() -> None:
 def test_misspelled_key_gets_a_did_you_mean() -> None:
     text = BASE.format(msv="1.3", plugin="", deps="").replace("triggers =", "trigers =")
     result = parse_manifest(text.encode())
-    by_code = {d.code: d for d in result.diagnostics}
-    assert "trigers" in by_code[Code.MANIFEST_FIELD].message
-    warning = by_code[Code.MANIFEST_UNKNOWN_FIELD]
-    assert warning.severity == "warning"
-    assert "triggers" in warning.message
+    (error,) = result.diagnostics  # the error points at the misspelling: no warning besides
+    assert (error.code, error.field) == (Code.MANIFEST_FIELD, "plugin.triggers")
+    assert (error.line, error.column) == (
+        text.splitlines().index('trigers = ["process_writes"]') + 1,
+        1,
+    )
+    assert "'plugin.trigers' is written instead" in error.message
+    assert error.message.endswith("rename it 'triggers'")
+
+
+def test_misspelt_optional_key_is_a_warning() -> None:
+    result = check(plugin='homepag = "https://example.com"')
+    (warning,) = result.diagnostics
+    assert (warning.code, warning.severity) == (Code.MANIFEST_UNKNOWN_FIELD, "warning")
+    assert "did you mean 'homepage'?" in warning.message
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "code", "field", "shown"),
+    [
+        (
+            "manifest_schema_version =",
+            "manifest_schema_verison =",
+            Code.MANIFEST_SCHEMA_VERSION,
+            "manifest_schema_version",
+            "'manifest_schema_verison' is written instead; if that is a misspelling",
+        ),
+        (
+            "[plugin]",
+            "[Plugin]",
+            Code.MANIFEST_FIELD,
+            "plugin",
+            "[Plugin] is written instead, and TOML names are case-sensitive",
+        ),
+        (
+            "[dependencies]",
+            "[dependancies]",
+            Code.MANIFEST_FIELD,
+            "dependencies",
+            "[dependancies] is written instead; if that is a misspelling",
+        ),
+        (
+            "name =",
+            "Name =",
+            Code.MANIFEST_FIELD,
+            "plugin.name",
+            "'plugin.Name' is written instead, and TOML names are case-sensitive",
+        ),
+    ],
+)
+def test_a_missing_table_or_key_points_at_its_misspelling(
+    before: str, after: str, code: str, field: str, shown: str
+) -> None:
+    text = BASE.format(msv="1.3", plugin="", deps="").replace(before, after, 1)
+    (error,) = parse_manifest(text.encode()).diagnostics
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(after))
+    assert (error.code, error.field, error.line, error.column) == (code, field, line, 1)
+    assert shown in error.message
 
 
 def test_unknown_fields_are_ignored() -> None:

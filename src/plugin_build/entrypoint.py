@@ -268,7 +268,8 @@ def bind_triggers(
         signature = TRIGGER_SIGNATURES.get(trigger, f"{trigger}(...)")
         found = last.get(trigger)
         if found is None:
-            out.append(_missing(trigger, signature, entry_file, hints.get(trigger)))
+            hint = hints.get(trigger) or _near_miss(trigger, parsed.defs)
+            out.append(_missing(trigger, signature, entry_file, hint))
         elif found.is_async:
             out.append(
                 Diagnostic(
@@ -291,6 +292,43 @@ class _Hint:
     is_def: bool
     line: int
     column: int
+    rename: bool = False  # a top-level def of a near-miss name
+
+
+def _near_miss(trigger: str, defs: Sequence[FunctionDef]) -> _Hint | None:
+    """A top-level def whose name differs from the trigger's by letter case, else by
+    one edit (``process_write``, ``proces_writes``): the runtime looks names up exactly."""
+    by_case = [d for d in defs if d.name.lower() == trigger.lower()]
+    close = by_case or [d for d in defs if _one_edit(d.name, trigger)]
+    if not close:
+        return None
+    found = close[0]
+    how = "differs from it only in letter case" if by_case else "is one edit away from it"
+    return _Hint(
+        f"is not defined, but `def {found.name}` at line {found.line} {how}",
+        is_def=True,
+        line=found.line,
+        column=found.column,
+        rename=True,
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance exactly 1 (difflib's ratio is no edit distance, and this
+    is the whole of what is needed)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 def _missing(trigger: str, signature: str, entry_file: str, hint: _Hint | None) -> Diagnostic:
@@ -301,7 +339,9 @@ def _missing(trigger: str, signature: str, entry_file: str, hint: _Hint | None) 
             f"define `def {signature}` at the top level of {entry_file}",
             path=entry_file,
         )
-    if hint.is_def:
+    if hint.rename:
+        fix = f"rename it `def {signature}` if it is meant as the trigger"
+    elif hint.is_def:
         fix = f"move it to the top level of {entry_file} as `def {signature}`"
     else:
         fix = f"define `def {signature}` at the top level of {entry_file}"

@@ -73,7 +73,6 @@ _RESERVED_NAMES: Final = frozenset(
 # Rust's u32 parser: an optional '+', ASCII digits only (no spaces, '_' or '-').
 _U32_RE: Final = re.compile(r"\+?[0-9]+\Z")
 _U32_MAX: Final = 4294967295
-_TOML_POS_RE: Final = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 _KNOWN_KEYS: Final[Mapping[Key, tuple[str, ...]]] = {
     (): ("manifest_schema_version", "plugin", "dependencies"),
@@ -473,18 +472,14 @@ def parse_manifest(data: bytes) -> ManifestResult:
     except RecursionError:
         return _too_deep()
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _TOML_POS_RE.search(message)
-        line: int | None = None
-        column: int | None = None
-        if match:
-            line, column = int(match.group(1)), int(match.group(2))
-            message = message[: match.start()]
+        from .tomlwords import explain  # only a broken manifest pays for the import
+
+        problem = explain(text, str(exc))
         return _fatal(
             Code.MANIFEST_SYNTAX,
-            f"{MANIFEST_FILE} is not valid TOML: {message}",
-            line=line,
-            column=column,
+            f"{MANIFEST_FILE} is not valid TOML: {problem.message}",
+            line=problem.line,
+            column=problem.column,
         )
     # (a key of N components nests N - 1 tables, hence the cheap test at N - 1)
     if _depth(document) >= TOML_NESTING_LIMIT - 1 and _nesting_over_limit(data):
@@ -557,6 +552,7 @@ class _Checker:
     # tables written as arrays: their path -> field names in position order
     positional: dict[Key, tuple[str, ...]] = field(default_factory=dict)
     written: Mapping[str, object] = field(default_factory=dict)  # the document as decoded
+    misspelt: set[Key] = field(default_factory=set)  # keys already reported as a near miss
 
     # -- reporting ------------------------------------------------------
     def positions(self) -> TomlPositions:
@@ -595,14 +591,48 @@ class _Checker:
             out.append(fields.index(part) if fields and part in fields else part)
         return tuple(out)
 
-    def missing(self, path: Key, hint_table: Mapping[str, object] | None = None) -> None:
+    def missing(self, path: Key, table: Mapping[str, object] | None = None) -> None:
         name = render_field(path)
-        message = f"{name} is missing; add it"
-        if hint_table is not None and isinstance(path[-1], str):
-            close = difflib.get_close_matches(path[-1], list(hint_table), n=1, cutoff=0.75)
-            if close:
-                message = f"{name} is missing; did you mean to write {close[0]!r} as {path[-1]!r}?"
-        self.report(path, message, at=lambda positions, key: positions.table(key[:-1]))
+        if not self.report_near_miss(path, name, table):
+            self.report(path, f"{name} is missing; add it", at=lambda p, key: p.table(key[:-1]))
+
+    def report_near_miss(
+        self,
+        path: Key,
+        what: str,
+        table: Mapping[str, object] | None = None,
+        *,
+        code: str = Code.MANIFEST_FIELD,
+    ) -> bool:
+        """Report ``what`` as missing at the key written in its place, if there is one:
+        the same name in another letter case (``[Plugin]``), else a close misspelling
+        (``manifest_schema_verison``, ``[dependancies]``), never a key the schema knows."""
+        parent, wanted = path[:-1], path[-1]
+        if table is None:
+            table = self.table(parent) if parent else self.document
+        if table is None or not isinstance(wanted, str):
+            return False
+        known = _KNOWN_KEYS.get(parent, _DEPENDENCY_KEYS)
+        candidates = [key for key in table if key not in known]
+        same = [key for key in candidates if key.lower() == wanted.lower()]
+        close = same or difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.75)
+        if not close:
+            return False
+        written = close[0]
+        shown = render_field((*parent, written))
+        shown = f"[{shown}]" if isinstance(table[written], dict) else repr(shown)
+        if same:
+            why = f"{shown} is written instead, and TOML names are case-sensitive; rename it"
+        else:
+            why = f"{shown} is written instead; if that is a misspelling, rename it"
+        self.misspelt.add((*parent, written))
+        self.report(
+            path,
+            f"{what} is missing: {why} {wanted!r}",
+            code=code,
+            at=lambda positions, key: positions.key((*key[:-1], written)),
+        )
+        return True
 
     def wrong_type(self, path: Key, expected: str, value: object) -> None:
         self.report(
@@ -618,7 +648,6 @@ class _Checker:
             return ManifestResult(None, tuple(self.diagnostics), self.source)
         plugin = self.table(("plugin",))
         assert plugin is not None  # check_shape guarantees it
-        self.warn_unknown_keys()
         manifest = Manifest(
             schema_version=str(self.document["manifest_schema_version"]),
             name=self.check_name(("plugin", "name"), plugin),
@@ -639,6 +668,7 @@ class _Checker:
                 python=self.check_python(dependencies),
                 plugins=self.check_plugin_dependencies(dependencies),
             )
+        self.warn_unknown_keys()  # last: a near miss already reported as missing is not repeated
         return ManifestResult(manifest, tuple(self.diagnostics), self.source)
 
     def table(self, path: Key) -> dict[str, object] | None:
@@ -653,6 +683,9 @@ class _Checker:
         path: Key = ("manifest_schema_version",)
         value = self.document.get("manifest_schema_version")
         if value is None:
+            what = "manifest_schema_version"
+            if self.report_near_miss(path, what, code=Code.MANIFEST_SCHEMA_VERSION):
+                return True
             self.report(
                 path,
                 "manifest_schema_version is missing; add "
@@ -732,7 +765,8 @@ class _Checker:
         before = len(self.diagnostics)
         plugin = self.document.get("plugin")
         if plugin is None:
-            self.report(("plugin",), "the [plugin] table is missing; add it", at=_table)
+            if not self.report_near_miss(("plugin",), "the [plugin] table"):
+                self.report(("plugin",), "the [plugin] table is missing; add it", at=_table)
             return True
         if not isinstance(plugin, dict):
             self.wrong_type(("plugin",), "a table", plugin)
@@ -756,7 +790,7 @@ class _Checker:
             if table is None:
                 continue
             for key in table:
-                if key in known:
+                if key in known or (*path, key) in self.misspelt:
                     continue
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
                 if close and close[0] not in table:
@@ -826,6 +860,8 @@ class _Checker:
     def check_dependencies_table(self) -> dict[str, object] | None:
         value = self.document.get("dependencies")
         if value is None:
+            if self.report_near_miss(("dependencies",), "the [dependencies] table"):
+                return None
             self.report(
                 ("dependencies",),
                 "the [dependencies] table is missing; add it with database_version, "
