@@ -1019,3 +1019,39 @@ def test_path_too_long_warns_at_validate_and_fails_the_build(tmp_path: Path) -> 
     result = build_plugin(plugin, output_dir=tmp_path / "out")
     assert result.status == "failed"  # the SDK's package refuses it
     assert [(d.code, d.severity) for d in result.diagnostics] == [("path-too-long", "error")]
+
+
+# -- issue 10: one reporter everywhere ---------------------------------------------------
+
+
+def test_build_prints_diagnostics_as_validate_does(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (plugin / "__init__.py").write_text("async def process_writes(a, b, c):\n    pass\n")
+    (plugin / ".env").write_text("TOKEN=x\n")
+    result = cli("build", "p", "--output-dir", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "[" in line and "]" in line]
+    diagnostics = [line for line in lines if not line.startswith(("INFO:", "ERROR:"))]
+    assert diagnostics == [
+        "p/.env: warning[suspicious-file] " + diagnostics[0].split("] ", 1)[1],
+        "p/__init__.py:1:1: error[trigger-async] " + diagnostics[1].split("] ", 1)[1],
+    ]  # relative to where the user stands, sorted by file, a warning not marked as failing
+    validate = cli("validate", "p", cwd=tmp_path)
+    assert validate.stdout.splitlines()[:2] == diagnostics
+
+
+def test_progress_counts_the_plugin_once_with_both_formats(tmp_path: Path) -> None:
+    plugin = golden_plugin(tmp_path / "p")
+    (plugin / "data.bin").write_bytes(os.urandom(3 << 20))
+    size = sum(f.stat().st_size for f in plugin.iterdir())
+    seen: list[tuple[int, int]] = []
+    result = build_plugin(
+        plugin,
+        formats=("tar.gz", "zip"),
+        output_dir=tmp_path / "out",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert result.ok
+    assert {total for _, total in seen} == {size}
+    assert seen[-1][0] == size
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

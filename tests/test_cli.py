@@ -55,8 +55,9 @@ def test_invalid_plugin_lines_are_clickable(
     assert main(["validate", "multi_cross_file_defect"]) == 1
     lines = capsys.readouterr().out.splitlines()
     where = native("multi_cross_file_defect/__init__.py")  # os.path.relpath: native separators
-    assert lines[0].startswith(f"{where}:2:1: error[trigger-async] ")
-    assert lines[1].startswith(f"{where}: error[trigger-missing] ")
+    # reading order: what concerns the whole file first, then by line
+    assert lines[0].startswith(f"{where}: error[trigger-missing] ")
+    assert lines[1].startswith(f"{where}:2:1: error[trigger-async] ")
     assert all(LINE.match(line) for line in lines[:-1])
     assert lines[-1] == "checked 1 plugin: 1 invalid (2 errors, 0 warnings)"
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from .build import FORMAT_CHOICES, BuildResult, build_plugin
+from .batch import OutputLayoutError, build_plugins
+from .build import FORMAT_CHOICES, BuildResult
 from .diagnostics import Diagnostic, strict_refusal
 from .discover import PluginPathError, resolve_plugins
 from .escape import UNSAFE, printable
@@ -29,7 +30,6 @@ from .outputs import (
     Package,
     render_sha256sums,
     size_human,
-    write_atomic,
 )
 from .validate import MANIFEST_NAMES, validate_plugins
 
@@ -95,26 +95,6 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     )
 
 
-_SAFE_DIR: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
-
-
-def output_subdirs(roots: Sequence[Path]) -> list[str]:
-    """One output subdirectory per plugin, named after its directory, made safe: an
-    unusual character becomes ``_``, so no path the action prints or passes on (its
-    multi-line outputs) can gain a line or a control character from a directory name."""
-    names = [
-        root.name if _SAFE_DIR.match(root.name) else re.sub(r"[^A-Za-z0-9._+-]", "_", root.name)
-        for root in roots
-    ]
-    for name, count in ((n, names.count(n)) for n in dict.fromkeys(names)):
-        if count > 1:
-            raise InputError(
-                f"{count} plugins would build into the output directory {name!r}; give the "
-                "plugin directories distinct names"
-            )
-    return names
-
-
 @dataclass
 class ActionRun:
     """What one action step built, for outputs, annotations and the summary."""
@@ -149,26 +129,18 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
     run = ActionRun(workspace, inputs)
     if not inputs.build:
         return _validate_only(run, roots)
-    subdirs = output_subdirs(roots)
-    for root, subdir in zip(roots, subdirs, strict=True):
-        # One plugin builds into the output directory itself; several into one
-        # directory each, since a directory holds one plugin's manifest.json.
-        target = out if len(roots) == 1 else out / subdir
-        result = build_plugin(
-            root,
+    try:
+        batch = build_plugins(
+            roots,
             formats=inputs.formats,
-            output_dir=target,
+            output_dir=out,
             environ=environ,
             strict=inputs.strict,
         )
-        run.results.append((root, result))
-    if len(roots) > 1 and run.packages:
-        digests = {Path(os.path.relpath(p.path, out)).as_posix(): p.sha256 for p in run.packages}
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / SHA256SUMS, render_sha256sums(digests).encode("utf-8"))
-        run.checksums = out / SHA256SUMS
-    elif run.packages:
-        run.checksums = run.packages[0].path.parent / SHA256SUMS
+    except OutputLayoutError as exc:
+        raise InputError(str(exc)) from None
+    run.results.extend(batch.results)
+    run.checksums = batch.checksums
     return run
 
 

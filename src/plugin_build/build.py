@@ -30,7 +30,7 @@ from .archive import (
 )
 from .betty import PLUGIN_YAML
 from .contents import Contents, plugin_contents
-from .diagnostics import Code, Diagnostic, strict_refusal
+from .diagnostics import Code, Diagnostic, sorted_diagnostics, strict_refusal
 from .discover import holds_manifest
 from .fileio import TreeChangedError
 from .locking import HeldTemp, locked, remove_stale
@@ -60,6 +60,7 @@ from .validate import BUILD_ERRORS, PluginReport, detect_format, validate_plugin
 Status = Literal["success", "success_with_warnings", "failed"]
 Log = Callable[[str, str], None]  # (level "INFO"/"WARNING"/"ERROR", message)
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+Report = Callable[[Path, Sequence[Diagnostic]], None]  # (plugin root, its diagnostics, sorted)
 RULE: Final = "=" * 60
 
 
@@ -129,19 +130,29 @@ def build_plugin(
     *,
     formats: Sequence[ArchiveFormat] = ("tar.gz",),
     output_dir: Path = Path("dist"),
-    log: Log = _quiet,
+    log: Log | None = None,
+    report: Report | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     strict: bool = False,
 ) -> BuildResult:
     """Validate and package the plugin at ``path`` into ``output_dir``; with ``strict``
-    a warning refuses the build as an error would."""
+    a warning refuses the build as an error would.
+
+    ``log`` receives seed 000's log lines; ``report`` the plugin's diagnostics, once,
+    in reading order (without it they become ``log`` lines,
+    ``path:line:col: severity[code] message`` relative to the plugin).
+    """
+    log = log or _quiet
+    report = report or _logged(log)
     env = os.environ if environ is None else environ
     root = Path(os.path.abspath(plugin_root(path)))
     named = path.name if root != Path(os.path.abspath(path)) else None
     out = Path(os.path.abspath(output_dir))
     try:
-        build = _Build(root, out, tuple(dict.fromkeys(formats)), log, progress, env, named, strict)
+        build = _Build(
+            root, out, tuple(dict.fromkeys(formats)), log, report, progress, env, named, strict
+        )
         return build.run()
     except BuildFailure as failure:
         log("ERROR", f"❌ Build failed: {failure.message}")
@@ -154,6 +165,7 @@ class _Build:
     out: Path
     formats: tuple[ArchiveFormat, ...]
     log: Log
+    show: Report  # the diagnostics, once validation has run
     progress: Progress | None
     environ: Mapping[str, str]
     named: str | None  # the manifest file the caller named, if any
@@ -232,9 +244,9 @@ class _Build:
         strict = strict_refusal(report.diagnostics, "the build") if self.strict else None
         if strict is not None and report.buildable and not refused:
             report = dataclasses.replace(report, diagnostics=(*report.diagnostics, strict))
+        if report.diagnostics:
+            self.show(self.root, sorted_diagnostics(report.diagnostics))
         if report.format is None or not report.buildable or refused or strict is not None:
-            for d in report.diagnostics:
-                self.log("ERROR" if d.is_error else "WARNING", f"❌ {_describe(d)}")
             errors = [d for d in report.diagnostics if d.is_error]
             message = errors[0].message if len(errors) == 1 else f"{len(errors)} validation errors"
             raise BuildFailure(message, report.diagnostics)
@@ -253,9 +265,6 @@ class _Build:
                     self.info(f"  - {d.message}")
         else:
             self.info(f"📝 Validating {len(report.triggers)} triggers in {report.entry_point}...")
-        for d in report.diagnostics:
-            if not d.is_error:
-                self.log("WARNING", f"⚠️ {_describe(d)}")
         try:
             contents = plugin_contents(report, prune=[self.out])
         except OSError as exc:
@@ -299,7 +308,8 @@ class _Build:
         for fmt in self.formats:
             self.info(f"🗜️ Creating {fmt} archive: {names[fmt]}")
         total = sum(f.size for f in contents.selection.files)
-        meter = _Meter(self.progress, total * (2 if "zip" in self.formats else 1))
+        # the tar pass reads every file, and the zip writer reads them again
+        meter = _Meter(self.progress, total, passes=2 if "zip" in self.formats else 1)
         tar_path = staging.new(f"{contents.top}.tar")
         temps = {fmt: staging.new(f"{contents.top}.{fmt}") for fmt in self.formats}
         try:
@@ -447,11 +457,17 @@ class _Build:
         self.info(RULE)
 
 
-def _describe(d: Diagnostic) -> str:
-    where = d.path or ""
-    if d.line is not None:
-        where += f":{d.line}"
-    return f"{where}: [{d.code}] {d.message}" if where else f"[{d.code}] {d.message}"
+def _logged(log: Log) -> Report:
+    """Diagnostics as log lines, for callers that take only a log."""
+
+    def report(root: Path, diagnostics: Sequence[Diagnostic]) -> None:
+        del root
+        for d in diagnostics:
+            where = ":".join(str(p) for p in (d.path or ".", d.line, d.column) if p is not None)
+            level = "ERROR" if d.is_error else "WARNING"
+            log(level, f"{where}: {d.severity}[{d.code}] {d.message}")
+
+    return report
 
 
 def _archive_diagnostic(exc: ArchiveError) -> Diagnostic:
@@ -462,20 +478,23 @@ def _archive_diagnostic(exc: ArchiveError) -> Diagnostic:
 
 
 class _Meter:
-    """Thread-safe byte counter feeding the progress callback."""
+    """Thread-safe byte counter feeding the progress callback: the plugin's bytes are
+    read ``passes`` times, and the callback sees them counted once (``total`` is the
+    plugin's size, whatever the formats)."""
 
-    def __init__(self, callback: Progress | None, total: int) -> None:
+    def __init__(self, callback: Progress | None, total: int, *, passes: int = 1) -> None:
         self.callback = callback
         self.total = total
-        self.done = 0
+        self.passes = passes
+        self.read = 0
         self.lock = threading.Lock()
 
     def add(self, n: int) -> None:
         if self.callback is None:
             return
         with self.lock:
-            self.done += n
-            self.callback(self.done, self.total)
+            self.read += n
+            self.callback(self.read // self.passes, self.total)
 
 
 class _Staging:

@@ -47,9 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check plugin directories and report every problem in one pass",
         description=(
-            "Validate plugins. Each PATH is a plugin directory, its manifest, or any file "
+            "Validate plugins. Each PATH is a plugin directory, its manifest, any file "
             "inside a plugin (mapped to the nearest directory holding manifest.toml or "
-            "plugin.yaml); each plugin is validated once."
+            "plugin.yaml), or a directory of plugins (every plugin below it); each plugin "
+            "is validated once."
         ),
     )
     validate.add_argument(
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a directory a repository walk skips (name or relative path; repeatable)",
     )
-    validate.add_argument("--json", action="store_true", help="print one JSON document")
+    _output_format(validate, "the report on stdout")
     validate.add_argument(
         "--strict", action="store_true", help="warnings fail too (exit 1), as errors do"
     )
@@ -84,16 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate a plugin and build reproducible archives with checksums and metadata",
         description=(
             "Build a plugin into {name}-{version}.tar.gz and/or .zip, with SHA256SUMS, "
-            "manifest.json, plugin.preview.yaml and a build report. The progress log goes "
-            "to stderr; --json prints the result on stdout."
+            "manifest.json, plugin.preview.yaml and a build report. PATHs name plugins "
+            "as validate's do; several plugins build into OUTPUT_DIR/<plugin directory>/ "
+            "each, with OUTPUT_DIR/SHA256SUMS listing every archive. The progress log and "
+            "the diagnostics go to stderr; --output-format json or sarif prints the result "
+            "on stdout."
         ),
     )
     build.add_argument(
-        "path",
-        nargs="?",
-        default=".",
+        "paths",
+        nargs="*",
+        default=["."],
         metavar="PATH",
-        help="plugin directory, or its manifest.toml / plugin.yaml (default: .)",
+        help="plugin directories, their manifest.toml / plugin.yaml, or directories of "
+        "plugins (default: .)",
+    )
+    build.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a directory a repository walk skips (name or relative path; repeatable)",
     )
     build.add_argument(
         "--format",
@@ -104,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--output-dir", default="dist", metavar="DIR", help="output directory (default: ./dist)"
     )
-    build.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    _output_format(build, "the result on stdout (text: nothing but the log on stderr)")
     build.add_argument(
         "--strict", action="store_true", help="a warning refuses the build, as an error does"
     )
@@ -129,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _output_format(parser: argparse.ArgumentParser, what: str) -> None:
+    # ruff's name for it; --format is the archive format (seed 000)
+    parser.add_argument(
+        "--output-format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help=f"{what}: text, one JSON document, or SARIF 2.1.0 for code scanning",
+    )
+    parser.add_argument(
+        "--json",
+        dest="output_format",
+        action="store_const",
+        const="json",
+        help="the same as --output-format json",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     return guarded(lambda: _dispatch(build_parser().parse_args(args_list)))
@@ -138,7 +167,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return _validate(
             args.paths,
-            as_json=args.json,
+            output_format=args.output_format,
             index=args.index,
             strict=args.strict,
             exclude=args.exclude,
@@ -148,9 +177,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return dispatch(args, UsageError)
     if args.command == "build":
-        return _build(
-            args.path, args.format, args.output_dir, as_json=args.json, strict=args.strict
-        )
+        from .cli_build import build
+
+        return build(args, UsageError)
     if args.command == "verify":
         return _verify(args.directory, args.source, as_json=args.json)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -216,25 +245,23 @@ def _existing(paths: Sequence[str]) -> list[Path]:
 def _validate(
     paths: Sequence[str],
     *,
-    as_json: bool,
+    output_format: str = "text",
     index: str | None = None,
     strict: bool = False,
     exclude: Sequence[str] = (),
 ) -> int:
     from .discover import plugin_roots
-    from .reporters import passed, render_json, render_text, use_color
+    from .reporters import passed, render, use_color
     from .validate import validate_plugins
 
     reports = validate_plugins(plugin_roots(_existing(paths), exclude))
     if index is not None:
-        guarded = _guarded(reports, index, as_json=as_json)
+        guarded = _guarded(reports, index, as_json=output_format == "json")
         if guarded is None:
             return EXIT_INVALID
         reports = guarded
-    if as_json:
-        sys.stdout.write(render_json(reports, strict=strict))
-    else:
-        sys.stdout.write(render_text(reports, color=use_color(sys.stdout), strict=strict))
+    color = use_color(sys.stdout)
+    sys.stdout.write(render(reports, output_format, color=color, strict=strict))
     return EXIT_OK if all(passed(r, strict=strict) for r in reports) else EXIT_INVALID
 
 
@@ -254,35 +281,6 @@ def _guarded(
         return None
     when = published_at({})
     return [assess(report, index, published_at=when).report for report in reports]
-
-
-def _build(path: str, fmt: str, output_dir: str, *, as_json: bool, strict: bool = False) -> int:
-
-    from .build import FORMAT_CHOICES, build_plugin
-    from .progress import Console
-
-    formats = FORMAT_CHOICES.get(fmt)
-    if formats is None:
-        raise UsageError(f"Unsupported output format {fmt!r}: use tar.gz, zip or all")
-    target = Path(path)
-    named_manifest = target.name in ("manifest.toml", "plugin.yaml") and target.parent.is_dir()
-    if not os.path.lexists(target) and not named_manifest:
-        raise UsageError(f"no such file or directory: {path}")
-    console = Console(sys.stderr, progress=not as_json)
-    try:
-        result = build_plugin(
-            target,
-            formats=formats,
-            output_dir=Path(output_dir),
-            log=console.log,
-            progress=console.progress if console.show_progress else None,
-            strict=strict,
-        )
-    finally:
-        console.close()
-    if as_json:
-        sys.stdout.write(json_text(result.as_dict()))
-    return EXIT_OK if result.ok else EXIT_INVALID
 
 
 def _verify(directory: str, source: str | None, *, as_json: bool) -> int:

@@ -66,6 +66,53 @@ class Code:
     NAME_VERSION_CONFLICT: Final = "name-version-conflict"
 
 
+# What each code means, in a line: the SARIF rules' descriptions (README's tables agree).
+DESCRIPTIONS: Final[dict[str, str]] = {
+    Code.MANIFEST_MISSING: "No manifest.toml or plugin.yaml, or the manifest would not be packaged",
+    Code.MANIFEST_UNREADABLE: "The manifest cannot be read, is not UTF-8, or is not a file",
+    Code.MANIFEST_SYNTAX: "The manifest is not valid TOML or YAML",
+    Code.MANIFEST_SCHEMA_VERSION: "manifest_schema_version is missing, malformed or unsupported",
+    Code.MANIFEST_FIELD: "A manifest field is missing, of the wrong type or invalid",
+    Code.MANIFEST_UNKNOWN_FIELD: "An unknown manifest key that looks like a misspelt known one",
+    Code.MANIFEST_TOO_LARGE: "The manifest is over 1 MiB, or its YAML expands or nests too far",
+    Code.MANIFEST_POSITIONAL_TABLE: "A table written as an array is read by position",
+    Code.EXCLUDE_PATTERN: "An exclude pattern does not compile",
+    Code.ENTRY_POINT_MISSING: "No top-level .py file to be the entry point",
+    Code.ENTRY_POINT_AMBIGUOUS: "Several top-level .py files and no __init__.py",
+    Code.ENTRY_POINT_TOO_LARGE: "The entry point is over 32 MiB",
+    Code.PYTHON_SYNTAX: "The entry point does not parse",
+    Code.PYTHON_RUNTIME_SYNTAX: "CPython refuses the entry point that the SDK's parser accepts",
+    Code.TRIGGER_MISSING: "A declared trigger has no top-level def in the entry point",
+    Code.TRIGGER_ASYNC: "A trigger is defined with async def; the runtime calls it synchronously",
+    Code.HANDLER_MISSING: "A plugin.yaml command's handler script does not exist",
+    Code.PATH_TOO_LONG: "An archive path would exceed 255 bytes",
+    Code.PATH_COLLISION: "Names that are not UTF-8 would be stored as one archive member",
+    Code.PATH_ENCODING: "A name that is not UTF-8 is stored with U+FFFD",
+    Code.SUSPICIOUS_FILE: "A secret, a cache or an earlier build's output is about to be packaged",
+    Code.READ_ERROR: "The plugin directory cannot be walked or read",
+    Code.OUTPUT_CONFLICT: "The output directory holds another plugin's build",
+    Code.VERSION_NOT_BUMPED: "The plugin changed but its version is already published",
+    Code.VERSION_LOWER: "The version is lower than the latest published one",
+    Code.NAME_COLLISION: "The name collides with another plugin's in the registry",
+    Code.NOT_PUBLISHABLE: "The plugin cannot be published as it is",
+    Code.INDEX_MISSING: "The registry has no index.json",
+    Code.STRICT: "Warnings refuse the run under --strict",
+    Code.CHECKSUM_MISSING: "An archive is missing from SHA256SUMS or manifest.json",
+    Code.CHECKSUM_MISMATCH: "An archive's checksum differs from the one recorded",
+    Code.ARCHIVE_UNREADABLE: "An archive cannot be read",
+    Code.ARCHIVE_UNSAFE_MEMBER: "An archive member is absolute, climbs out, or is a link or device",
+    Code.ARCHIVE_CONTENT_MISMATCH: "The archives do not hold exactly the plugin's files",
+    Code.ARCHIVE_INCONSISTENT: "A zip's central directory and local headers disagree",
+    Code.ARCHIVE_CASE_CONFLICT: "Member names equal but for letter case or Unicode normal form",
+    Code.ARCHIVE_UNSORTED: "Members are not in the order build writes them",
+    Code.INDEX_SYNTAX: "index.json is not valid JSON",
+    Code.INDEX_SCHEMA_VERSION: "index.json's schema version is missing or unsupported",
+    Code.INDEX_FIELD: "An index.json field is missing, of the wrong type or invalid",
+    Code.INDEX_DUPLICATE: "index.json lists a name and version twice",
+    Code.NAME_VERSION_CONFLICT: "This name and version are already in the index",
+}
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One finding about a plugin.
@@ -110,6 +157,17 @@ def render_field(path: tuple[str | int, ...]) -> str:
         else:
             out += f".{part}" if out else part
     return out
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int]:
+    """File, then line, then column; what concerns the whole plugin or file comes first."""
+    return (diagnostic.path or "", diagnostic.line or 0, diagnostic.column or 0)
+
+
+def sorted_diagnostics(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """In reading order (:func:`sort_key`); a stable sort, so equal places keep the
+    order the checks found them in."""
+    return sorted(diagnostics, key=sort_key)
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

@@ -43,6 +43,13 @@ class Console:
             self.stream.write(f"{level}: {printable(message)}\n")
             self.stream.flush()
 
+    def line(self, text: str) -> None:
+        """A line as it is (a diagnostic, already escaped by its reporter)."""
+        with self.lock:
+            self._clear()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
     def progress(self, done: int, total: int) -> None:
         if not self.show_progress:
             return

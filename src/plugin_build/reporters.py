@@ -1,4 +1,8 @@
-"""Render validation reports as text lines or one JSON document."""
+"""Render validation reports as text lines, one JSON document, or SARIF (:mod:`sarif`).
+
+Every reporter lists a plugin's diagnostics in reading order: by file, then
+line, then column (:func:`plugin_build.diagnostics.sorted_diagnostics`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, sorted_diagnostics
 from .discover import display_path
 from .escape import json_text, printable
 from .validate import PluginReport
@@ -59,7 +63,11 @@ def passed(report: PluginReport, *, strict: bool = False) -> bool:
 def render_text(
     reports: Sequence[PluginReport], *, color: bool = False, strict: bool = False
 ) -> str:
-    lines = [format_diagnostic(r.root, d, color=color) for r in reports for d in r.diagnostics]
+    lines = [
+        format_diagnostic(r.root, d, color=color)
+        for r in reports
+        for d in sorted_diagnostics(r.diagnostics)
+    ]
     lines.append(summary(reports, color=color, strict=strict))
     return "\n".join(lines) + "\n"
 
@@ -94,7 +102,7 @@ def report_as_dict(report: PluginReport) -> dict[str, object]:
         "entry_point": report.entry_point,
         "triggers": list(report.triggers),
         "ok": report.ok,
-        "diagnostics": [d.as_dict() for d in report.diagnostics],
+        "diagnostics": [d.as_dict() for d in sorted_diagnostics(report.diagnostics)],
     }
 
 
@@ -104,3 +112,25 @@ def render_json(reports: Sequence[PluginReport], *, strict: bool = False) -> str
         "plugins": [report_as_dict(r) for r in reports],
     }
     return json_text(document)
+
+
+def render_sarif(reports: Sequence[PluginReport]) -> str:
+    """Validation reports as one SARIF log (:mod:`plugin_build.sarif`)."""
+    from .sarif import render_sarif as render
+
+    return render((r.root, r.diagnostics, r.format) for r in reports)
+
+
+def render(
+    reports: Sequence[PluginReport],
+    output_format: str,
+    *,
+    color: bool = False,
+    strict: bool = False,
+) -> str:
+    """The validation reports in an ``--output-format``: text, json or sarif."""
+    if output_format == "json":
+        return render_json(reports, strict=strict)
+    if output_format == "sarif":
+        return render_sarif(reports)
+    return render_text(reports, color=color, strict=strict)
