@@ -167,8 +167,6 @@ def test_manifest_json_follows_seed_000(
         "name",
         "version",
         "description",
-        "author",
-        "license",
         "metadata",
         "requirements",
         "permissions",
@@ -196,6 +194,40 @@ def test_manifest_json_follows_seed_000(
     ]
     assert manifest["commands_count"] == 2
     assert manifest["metadata"]["homepage"] == "https://github.com/example/wind-chill"
+
+
+def test_manifest_json_of_a_manifest_toml_plugin_says_only_what_the_manifest_says(
+    tmp_path: Path,
+) -> None:
+    plugin = tmp_path / "p"
+    shutil.copytree(EXAMPLES / "wind-chill", plugin)
+    text = (plugin / "manifest.toml").read_text()
+    text = text.replace("python = []", 'python = ["requests>=2.31", "numpy"]')
+    (plugin / "manifest.toml").write_text(
+        text.replace('repository = "https://github.com/example/wind-chill"\n', "")
+    )
+    assert build_plugin(plugin, output_dir=tmp_path / "out").ok
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["requirements"] == {
+        "database_version": ">=3.2.0, <4.0.0",
+        "python": ["requests>=2.31", "numpy"],  # dependencies.python, verbatim
+        "packages": ["requests>=2.31", "numpy"],  # seed 000's name for the same list
+        "plugins": [],
+    }
+    assert "author" not in manifest  # manifest.toml has no such field
+    assert "license" not in manifest
+    assert set(manifest["metadata"]) == {"homepage", "generated_at"}
+
+    def nulls(value: object, where: str = "") -> list[str]:
+        if value is None:
+            return [where]
+        if isinstance(value, dict):
+            return [n for k, v in value.items() for n in nulls(v, f"{where}.{k}")]
+        if isinstance(value, list):
+            return [n for i, v in enumerate(value) for n in nulls(v, f"{where}[{i}]")]
+        return []
+
+    assert nulls(manifest) == []
 
 
 def test_build_report_follows_seed_000(

@@ -128,6 +128,29 @@ def test_paths_outside_the_repository_or_through_a_link_are_ignored(
     assert hook_main(["real/__init__.py"]) == 1  # the same plugin inside is checked
 
 
+def test_help_prints_usage_and_an_unknown_option_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        hook_main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: plugin-build-hook ")
+    assert "The pre-commit hook of plugin-build" in out
+    assert hook_main(["--bogus"]) == 2
+    assert "Try 'plugin-build-hook --help'" in capsys.readouterr().err
+
+
+def test_a_file_named_like_an_option_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(FIXTURES / "async_trigger", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "-x.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert hook_main(["-x.py"]) == 1  # the plugin of the file, validated
+    assert "error[trigger-async]" in capsys.readouterr().out
+
+
 def test_console_script_is_installed() -> None:
     # beside the interpreter in a venv; in Scripts\ beside python.exe without one on Windows
     where = dict.fromkeys([str(Path(sys.executable).parent), sysconfig.get_path("scripts")])

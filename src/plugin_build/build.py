@@ -92,7 +92,7 @@ class BuildResult:
                 "ok": False,
                 "status": "failed",
                 "error": self.error,
-                "diagnostics": [d.as_dict() for d in self.diagnostics],
+                "diagnostics": [d.as_dict() for d in sorted_diagnostics(self.diagnostics)],
             }
         first = self.packages[0]
         return {
@@ -105,7 +105,7 @@ class BuildResult:
             "checksums_path": str(self.checksums_path),
             "packages": [{**p.summary(), "path": str(p.path)} for p in self.packages],
             "build_report": self.build_report,
-            "diagnostics": [d.as_dict() for d in self.diagnostics],
+            "diagnostics": [d.as_dict() for d in sorted_diagnostics(self.diagnostics)],
         }
 
 

@@ -208,15 +208,15 @@ def on_termination() -> None:
         signal.signal(signal.SIGTERM, terminate)
 
 
-def guarded(action: Callable[[], int]) -> int:
+def guarded(action: Callable[[], int], prog: str = "plugin-build") -> int:
     """The one error boundary: usage errors exit 2, bugs exit 3 with a hint."""
     utf8_streams()
     on_termination()
     try:
         return action()
     except UsageError as exc:
-        print(f"plugin-build: error: {printable(str(exc))}", file=sys.stderr)
-        print("Try 'plugin-build --help' for usage.", file=sys.stderr)
+        print(f"{prog}: error: {printable(str(exc))}", file=sys.stderr)
+        print(f"Try '{prog} --help' for usage.", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("plugin-build: interrupted", file=sys.stderr)

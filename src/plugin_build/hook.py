@@ -14,6 +14,7 @@ reached through a symbolic link, is ignored.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -25,8 +26,34 @@ from pathlib import Path
 def main(argv: Sequence[str] | None = None) -> int:
     from .cli import guarded
 
-    files = list(sys.argv[1:] if argv is None else argv)
-    return guarded(lambda: _run(files))
+    args = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _run(_parse(args).files), prog="plugin-build-hook")
+
+
+def _parse(args: list[str]) -> argparse.Namespace:
+    from . import __version__
+    from .cli import UsageError
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise UsageError(message)
+
+    parser = Parser(
+        prog="plugin-build-hook",
+        description=(
+            "The pre-commit hook of plugin-build: validates the plugins the given files "
+            "belong to (the nearest directory holding manifest.toml or plugin.yaml, never "
+            "above the repository root), and those that staged deletions touch. Exit 1 "
+            "when one is invalid; never writes a file. Run by pre-commit as the "
+            "'plugin-validate' hook of .pre-commit-hooks.yaml."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"plugin-build {__version__}")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="files of the commit")
+    # pre-commit passes file names after the hook's args: a file whose name starts
+    # with '-' is a file, not an option
+    files = [f"./{a}" if a.startswith("-") and os.path.lexists(a) else a for a in args]
+    return parser.parse_args(files)
 
 
 def _run(files: list[str]) -> int:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from .diagnostics import sorted_diagnostics
 from .escape import json_text
 from .fileio import CHUNK, file_digests, open_regular
 from .locking import temp_name
@@ -156,20 +157,27 @@ def manifest_document(
     else:
         manifest = report.manifest
         assert manifest is not None  # a built manifest.toml plugin has one
+        # Only what manifest.toml says: no author or license (it has no such fields),
+        # and no homepage, repository or documentation the manifest leaves out; never
+        # a null. `requirements` is the [dependencies] table under its own names, with
+        # `packages` (seed 000's name for the Python packages) the same list as `python`.
+        links = {
+            key: value
+            for key, value in (
+                ("homepage", manifest.homepage),
+                ("repository", manifest.repository),
+                ("documentation", manifest.documentation),
+            )
+            if value is not None
+        }
         common = {
             "name": report.name,
             "version": report.version,
             "description": manifest.description,
-            "author": None,
-            "license": None,
-            "metadata": {
-                "homepage": manifest.homepage,
-                "repository": manifest.repository,
-                "documentation": manifest.documentation,
-                "generated_at": generated_at,
-            },
+            "metadata": {**links, "generated_at": generated_at},
             "requirements": {
                 "database_version": manifest.database_version,
+                "python": list(manifest.python),
                 "packages": list(manifest.python),
                 "plugins": [
                     {"index_url": p.index_url, "name": p.name, "version": p.version}
@@ -213,7 +221,7 @@ def report_document(
             "valid_entrypoints": len(entrypoints),
             "missing_files": missing,
             "has_errors": not report.ok,
-            "diagnostics": [d.as_dict() for d in report.diagnostics],
+            "diagnostics": [d.as_dict() for d in sorted_diagnostics(report.diagnostics)],
         },
         "package": packages[0].details(),
         "packages": [p.details() for p in packages],
