@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_registry import add_commands
 
     add_commands(commands, _Parser)
+    from .cli_scaffold import add_commands as add_new
+
+    add_new(commands, _Parser)
     return parser
 
 
@@ -176,6 +179,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .cli_registry import dispatch
 
         return dispatch(args, UsageError)
+    if args.command == "new":
+        from .cli_scaffold import dispatch as new
+
+        return new(args)
     if args.command == "build":
         from .cli_build import build
 
