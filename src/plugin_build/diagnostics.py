@@ -64,6 +64,18 @@ class Code:
     INDEX_DUPLICATE: Final = "index-duplicate"
     # validate --index: this name@version (canonical name, full version) is already in the index
     NAME_VERSION_CONFLICT: Final = "name-version-conflict"
+    # the InfluxDB 3 Explorer's docstring metadata (explorer.py; REQUIRED_PLUGIN_METADATA.md)
+    EXPLORER_DOCSTRING_MISSING: Final = "explorer-docstring-missing"
+    # the file's text between the quotes and the string Python reads disagree (escapes)
+    EXPLORER_DOCSTRING_ESCAPE: Final = "explorer-docstring-escape"
+    EXPLORER_JSON: Final = "explorer-json"
+    EXPLORER_PLUGIN_TYPE: Final = "explorer-plugin-type"
+    EXPLORER_ARGS_CONFIG: Final = "explorer-args-config"
+    # plugin_library.json (catalog.py)
+    CATALOG_SYNTAX: Final = "catalog-syntax"  # the committed catalogue is not the expected JSON
+    CATALOG_FIELD: Final = "catalog-field"  # a catalogue field has no source in the plugin
+    CATALOG_REQUIRED_PLUGIN: Final = "catalog-required-plugin"
+    CATALOG_SKIPPED: Final = "catalog-skipped"  # warning: a plugin.yaml plugin is not listed
 
 
 @dataclass(frozen=True)
