@@ -18,6 +18,8 @@ __all__ = [
     "Manifest",
     "PluginReport",
     "__version__",
+    "build_catalogue",
+    "explorer_diagnostics",
     "load_manifest",
     "parse_index",
     "parse_manifest",
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 _LOCATIONS = {
+    "build_catalogue": "catalog",
+    "explorer_diagnostics": "explorer",
     "Code": "diagnostics",
     "Diagnostic": "diagnostics",
     "Index": "index",
@@ -39,7 +43,9 @@ _LOCATIONS = {
 }
 
 if TYPE_CHECKING:
+    from .catalog import build_catalogue
     from .diagnostics import Code, Diagnostic
+    from .explorer import explorer_diagnostics
     from .index import Index, parse_index
     from .manifest import Manifest, load_manifest, parse_manifest
     from .validate import PluginReport, validate_plugin, validate_plugins

@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_scaffold import add_commands as add_new
 
     add_new(commands, _Parser)
+    from .cli_catalog import add_commands as add_catalog_command
+
+    add_catalog_command(commands, _Parser)
     return parser
 
 
@@ -189,6 +192,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return build(args, UsageError)
     if args.command == "verify":
         return _verify(args.directory, args.source, as_json=args.json)
+    if args.command == "catalog":
+        from .cli_catalog import dispatch as catalog
+
+        return catalog(args, UsageError)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 

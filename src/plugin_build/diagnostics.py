@@ -64,6 +64,18 @@ class Code:
     INDEX_DUPLICATE: Final = "index-duplicate"
     # validate --index: this name@version (canonical name, full version) is already in the index
     NAME_VERSION_CONFLICT: Final = "name-version-conflict"
+    # the InfluxDB 3 Explorer's docstring metadata (explorer.py; REQUIRED_PLUGIN_METADATA.md)
+    EXPLORER_DOCSTRING_MISSING: Final = "explorer-docstring-missing"
+    # the file's text between the quotes and the string Python reads disagree (escapes)
+    EXPLORER_DOCSTRING_ESCAPE: Final = "explorer-docstring-escape"
+    EXPLORER_JSON: Final = "explorer-json"
+    EXPLORER_PLUGIN_TYPE: Final = "explorer-plugin-type"
+    EXPLORER_ARGS_CONFIG: Final = "explorer-args-config"
+    # plugin_library.json (catalog.py)
+    CATALOG_SYNTAX: Final = "catalog-syntax"  # the committed catalogue is not the expected JSON
+    CATALOG_FIELD: Final = "catalog-field"  # a catalogue field has no source in the plugin
+    CATALOG_REQUIRED_PLUGIN: Final = "catalog-required-plugin"
+    CATALOG_SKIPPED: Final = "catalog-skipped"  # warning: a plugin.yaml plugin is not listed
 
 
 # What each code means, in a line: the SARIF rules' descriptions (README's tables agree).
@@ -110,6 +122,19 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     Code.INDEX_FIELD: "An index.json field is missing, of the wrong type or invalid",
     Code.INDEX_DUPLICATE: "index.json lists a name and version twice",
     Code.NAME_VERSION_CONFLICT: "This name and version are already in the index",
+    Code.EXPLORER_DOCSTRING_MISSING: "The entry point does not start with the Explorer's "
+    "metadata docstring",
+    Code.EXPLORER_DOCSTRING_ESCAPE: "The metadata docstring reads differently as source "
+    "text and as the string Python makes of it",
+    Code.EXPLORER_JSON: "The metadata docstring is not one JSON object",
+    Code.EXPLORER_PLUGIN_TYPE: "plugin_type is not a list of scheduled, onwrite, http "
+    "matching the manifest's triggers",
+    Code.EXPLORER_ARGS_CONFIG: "An *_args_config entry lacks name, example, description or "
+    "a boolean required",
+    Code.CATALOG_SYNTAX: "The committed catalogue is not the expected JSON",
+    Code.CATALOG_FIELD: "A catalogue field has no source in the plugin",
+    Code.CATALOG_REQUIRED_PLUGIN: "A required plugin is not in the catalogue",
+    Code.CATALOG_SKIPPED: "A plugin.yaml plugin is not listed in the catalogue",
 }
 
 
