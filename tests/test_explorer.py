@@ -387,3 +387,72 @@ def test_offsets_map_back_to_where_they_were_written(text: str) -> None:
     for offset, char in enumerate(found.value):
         written = found.raw[found.raw_offset(offset)]
         assert written in (char, "\\")
+
+
+# -- --explorer on every face: validate, build, the hook, the action -----------------------
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(REPOSITORY.parent, tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+def test_validate_explorer_reports_the_rules_and_without_it_nothing(repository: Path) -> None:
+    from conftest import run_cli
+
+    plain = run_cli("validate", "influxdata", cwd=repository)
+    assert plain.returncode == 0, plain.stdout
+    checked = run_cli("validate", "influxdata", "--explorer", cwd=repository)
+    assert checked.returncode == 1
+    codes = {line.split("[", 1)[1].split("]", 1)[0] for line in checked.stdout.splitlines()[:-1]}
+    assert codes == {
+        Code.EXPLORER_ARGS_CONFIG,
+        Code.EXPLORER_DOCSTRING_ESCAPE,
+        Code.EXPLORER_PLUGIN_TYPE,
+    }
+    assert (
+        "influxdata/signal_generator/signal_generator.py:7:27: error[explorer-docstring-escape]"
+        in checked.stdout
+    )
+
+
+def test_build_explorer_refuses_a_broken_docstring_and_builds_a_good_one(
+    repository: Path,
+) -> None:
+    from conftest import run_cli
+
+    broken = run_cli("build", "influxdata/signal_generator", "--explorer", cwd=repository)
+    assert broken.returncode == 1
+    assert "error[explorer-docstring-escape]" in broken.stderr
+    assert not (repository / "dist").exists() or not any((repository / "dist").glob("*.tar.gz"))
+    good = run_cli("build", "influxdata/downsampler", "--explorer", cwd=repository)
+    assert good.returncode == 0, good.stderr
+
+
+def test_the_hook_takes_explorer_as_an_arg(
+    repository: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from plugin_build.hook import main as hook_main
+
+    monkeypatch.chdir(repository)
+    touched = "influxdata/signal_generator/signal_generator.py"
+    assert hook_main([touched]) == 0
+    capsys.readouterr()
+    assert hook_main(["--explorer", touched]) == 1
+    assert "error[explorer-docstring-escape]" in capsys.readouterr().out
+
+
+def test_the_action_input_explorer(repository: Path) -> None:
+    from test_action import run_action
+
+    inputs = {"PATH": "influxdata/state_change", "BUILD": "false", "UPLOAD": "false"}
+    result, outputs, _ = run_action(repository, inputs)
+    assert result.returncode == 0, result.stdout
+    result, outputs, summary = run_action(repository, {**inputs, "EXPLORER": "true"})
+    assert result.returncode == 1
+    assert outputs["ok"] == "false"
+    assert "title=explorer-plugin-type::" in result.stdout
+    assert "`explorer-plugin-type`" in summary

@@ -298,3 +298,88 @@ def test_a_secret_added_to_a_plugin_warns_and_a_readme_change_validates_it_once(
     assert result.returncode == 0, output  # a warning does not block the commit
     assert "warning[suspicious-file] .env looks like a secret" in output
     assert output.count("checked 1 plugin") == 1
+
+
+# -- the catalogue hook and --explorer through pre-commit ------------------------------
+
+CATALOG_HOOK = next(h for h in HOOKS if h["id"] == "plugin-catalog")
+REPOSITORY = Path(__file__).parent / "fixtures" / "repository"
+LIBRARY = "influxdata/library/plugin_library.json"
+
+
+def test_catalog_hook_definition() -> None:
+    assert CATALOG_HOOK["entry"] == "plugin-build catalog --check"
+    assert CATALOG_HOOK["pass_filenames"] is False  # it checks the whole catalogue
+    assert CATALOG_HOOK["language"] == "python"
+    for path, matches in [
+        ("influxdata/a/manifest.toml", True),
+        ("influxdata/a/a.py", True),
+        ("influxdata/a/README.md", True),
+        (LIBRARY, True),
+        ("influxdata/a/data.csv", False),
+    ]:
+        assert bool(re.search(CATALOG_HOOK["files"], path)) is matches
+
+
+@pytest.fixture
+def catalogued(
+    tmp_path: Path,
+    hook_repo: tuple[Path, str],
+    pre_commit_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """A plugin repository with its catalogue, both hooks installed (validate --explorer)."""
+    repo_path, sha = hook_repo
+    repo = tmp_path / "catalogued"
+    for name in ("downsampler", "notifier"):
+        shutil.copytree(REPOSITORY / "influxdata" / name, repo / "influxdata" / name)
+    git(repo, "init", "-q")
+    hooks = [
+        {"id": "plugin-validate", "args": ["--explorer"]},
+        {"id": "plugin-catalog", "args": ["influxdata", "--out", LIBRARY, "--date", "2026-01-01"]},
+    ]
+    config = {"repos": [{"repo": str(repo_path), "rev": sha, "hooks": hooks}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    written = subprocess.run(
+        [sys.executable, "-m", "plugin_build", "catalog", "influxdata", "--out", LIBRARY],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert written.returncode == 0, written.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start", "--no-verify")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True
+    )
+    return repo
+
+
+@needs_pre_commit
+def test_a_manifest_change_without_the_catalogue_is_refused_with_the_diff(
+    catalogued: Path,
+) -> None:
+    manifest = catalogued / "influxdata" / "downsampler" / "manifest.toml"
+    text = manifest.read_text()
+    old = next(line for line in text.splitlines() if line.startswith("description"))
+    manifest.write_text(text.replace(old, 'description = "Downsamples, reworded."'))
+    refused = commit(catalogued, "reword")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert re.search(r'^\+\s+"description": "Downsamples, reworded\.",$', output, re.MULTILINE)
+    regenerate = [sys.executable, "-m", "plugin_build", "catalog", "influxdata", "--out", LIBRARY]
+    subprocess.run(regenerate, cwd=catalogued, check=True, capture_output=True)
+    accepted = commit(catalogued, "reword, with the catalogue")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+@needs_pre_commit
+def test_the_validate_hook_with_explorer_refuses_a_broken_docstring(catalogued: Path) -> None:
+    entry = catalogued / "influxdata" / "notifier" / "notifier_plugin.py"
+    entry.write_text(entry.read_text().replace('"plugin_type"', '"plugin_typ"', 1))
+    refused = commit(catalogued, "break the metadata")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "error[explorer-plugin-type]" in output

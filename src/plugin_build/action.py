@@ -55,6 +55,7 @@ class Inputs:
     exclude: tuple[str, ...] = ()
     build: bool = True  # False: validate, annotate and summarise only (a pull-request check)
     strict: bool = False  # warnings fail the step, and nothing with a warning is built
+    explorer: bool = False  # the InfluxDB 3 Explorer metadata rules are checked too
 
 
 def read_inputs(environ: Mapping[str, str]) -> Inputs:
@@ -71,7 +72,12 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     if not formats:
         raise InputError("formats: name at least one of tar.gz, zip")
     flags = {}
-    for name, default in (("UPLOAD", "true"), ("BUILD", "true"), ("STRICT", "false")):
+    for name, default in (
+        ("UPLOAD", "true"),
+        ("BUILD", "true"),
+        ("STRICT", "false"),
+        ("EXPLORER", "false"),
+    ):
         value = get(name, default).lower() or default
         if value not in ("true", "false"):
             raise InputError(f"{name.lower()}: expected 'true' or 'false', not {value!r}")
@@ -92,6 +98,7 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
         exclude=tuple(get("EXCLUDE").split()),
         build=flags["BUILD"],
         strict=flags["STRICT"],
+        explorer=flags["EXPLORER"],
     )
 
 
@@ -136,6 +143,7 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
             output_dir=out,
             environ=environ,
             strict=inputs.strict,
+            explorer=inputs.explorer,
         )
     except OutputLayoutError as exc:
         raise InputError(str(exc)) from None
@@ -146,7 +154,12 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
 
 def _validate_only(run: ActionRun, roots: Sequence[Path]) -> ActionRun:
     """``build: 'false'``: every plugin validated, nothing built."""
-    for root, report in zip(roots, validate_plugins(roots), strict=True):
+    reports = validate_plugins(roots)
+    if run.inputs.explorer:
+        from .explorer import with_explorer
+
+        reports = [with_explorer(r) for r in reports]
+    for root, report in zip(roots, reports, strict=True):
         diagnostics = report.diagnostics
         refusal = strict_refusal(diagnostics, "the plugin") if run.inputs.strict else None
         if refusal is not None and report.ok:

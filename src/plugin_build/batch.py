@@ -69,6 +69,7 @@ def build_plugins(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     strict: bool = False,
+    explorer: bool = False,
 ) -> BatchResult:
     """Build each plugin (a directory, or a manifest file naming one) in turn.
 
@@ -88,6 +89,7 @@ def build_plugins(
             progress=progress,
             environ=environ,
             strict=strict,
+            explorer=explorer,
         )
         batch.results.append((path, result))
     if len(paths) > 1 and batch.packages:

@@ -135,9 +135,11 @@ def build_plugin(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     strict: bool = False,
+    explorer: bool = False,
 ) -> BuildResult:
     """Validate and package the plugin at ``path`` into ``output_dir``; with ``strict``
-    a warning refuses the build as an error would.
+    a warning refuses the build as an error would, with ``explorer`` the InfluxDB 3
+    Explorer metadata rules (:mod:`explorer`) are checked too.
 
     ``log`` receives seed 000's log lines; ``report`` the plugin's diagnostics, once,
     in reading order (without it they become ``log`` lines,
@@ -151,7 +153,16 @@ def build_plugin(
     out = Path(os.path.abspath(output_dir))
     try:
         build = _Build(
-            root, out, tuple(dict.fromkeys(formats)), log, report, progress, env, named, strict
+            root,
+            out,
+            tuple(dict.fromkeys(formats)),
+            log,
+            report,
+            progress,
+            env,
+            named,
+            strict,
+            explorer,
         )
         return build.run()
     except BuildFailure as failure:
@@ -170,6 +181,7 @@ class _Build:
     environ: Mapping[str, str]
     named: str | None  # the manifest file the caller named, if any
     strict: bool = False
+    explorer: bool = False
 
     def info(self, message: str) -> None:
         self.log("INFO", message)
@@ -191,6 +203,10 @@ class _Build:
         if removed:
             self.info(f"🧹 Removed {len(removed)} temporary file(s) an interrupted build left")
         report = validate_plugin(self.root, prune=[self.out])
+        if self.explorer:
+            from .explorer import with_explorer
+
+            report = with_explorer(report)
         contents = self.check(report, manifest_path)
         self.claim_output_dir(report)
         with _Staging(self.out) as staging:

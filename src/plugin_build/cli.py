@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--strict", action="store_true", help="warnings fail too (exit 1), as errors do"
     )
+    _explorer_flag(validate)
     validate.add_argument(
         "--index",
         metavar="FILE",
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--strict", action="store_true", help="a warning refuses the build, as an error does"
     )
+    _explorer_flag(build)
 
     verify = commands.add_parser(
         "verify",
@@ -145,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_catalog_command(commands, _Parser)
     return parser
+
+
+def _explorer_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--explorer",
+        action="store_true",
+        help="also check the InfluxDB 3 Explorer metadata docstring of each entry point",
+    )
 
 
 def _output_format(parser: argparse.ArgumentParser, what: str) -> None:
@@ -177,6 +187,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             index=args.index,
             strict=args.strict,
             exclude=args.exclude,
+            explorer=args.explorer,
         )
     if args.command in ("index", "publish"):
         from .cli_registry import dispatch
@@ -263,12 +274,17 @@ def _validate(
     index: str | None = None,
     strict: bool = False,
     exclude: Sequence[str] = (),
+    explorer: bool = False,
 ) -> int:
     from .discover import plugin_roots
     from .reporters import passed, render, use_color
     from .validate import validate_plugins
 
     reports = validate_plugins(plugin_roots(_existing(paths), exclude))
+    if explorer:
+        from .explorer import with_explorer
+
+        reports = [with_explorer(r) for r in reports]
     if index is not None:
         guarded = _guarded(reports, index, as_json=output_format == "json")
         if guarded is None:

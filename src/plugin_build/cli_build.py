@@ -48,6 +48,7 @@ def build(args: argparse.Namespace, usage_error: Callable[[str], Exception]) -> 
             report=show,
             progress=console.progress if console.show_progress else None,
             strict=args.strict,
+            explorer=args.explorer,
         )
     except OutputLayoutError as exc:
         raise usage_error(str(exc)) from None

@@ -142,6 +142,7 @@ def dispatch(args: argparse.Namespace, usage: type[Exception]) -> int:
         from .outputs import write_atomic
 
         try:
+            out.parent.mkdir(parents=True, exist_ok=True)  # a first catalogue: its folder too
             write_atomic(out, text.encode("utf-8"))
         except OSError as exc:
             message = f"cannot write {shown}: {exc.strerror or exc}"

@@ -112,6 +112,15 @@ def explorer_diagnostics(report: PluginReport) -> tuple[Diagnostic, ...]:
     return metadata.diagnostics if metadata is not None else ()
 
 
+def with_explorer(report: PluginReport) -> PluginReport:
+    """The report with its Explorer findings added (``--explorer``): an error among them
+    makes the plugin invalid, so a build refuses it."""
+    found = explorer_diagnostics(report)
+    return (
+        dataclasses.replace(report, diagnostics=(*report.diagnostics, *found)) if found else report
+    )
+
+
 def read_metadata(report: PluginReport) -> Metadata | None:
     """The entry point's metadata; ``None`` where the rules do not apply (see above)."""
     entry, selection = report.entry_point, report.selection

@@ -27,7 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .cli import guarded
 
     args = list(sys.argv[1:] if argv is None else argv)
-    return guarded(lambda: _run(_parse(args).files), prog="plugin-build-hook")
+
+    def run() -> int:
+        parsed = _parse(args)
+        return _run(parsed.files, explorer=parsed.explorer)
+
+    return guarded(run, prog="plugin-build-hook")
 
 
 def _parse(args: list[str]) -> argparse.Namespace:
@@ -49,6 +54,11 @@ def _parse(args: list[str]) -> argparse.Namespace:
         ),
     )
     parser.add_argument("--version", action="version", version=f"plugin-build {__version__}")
+    parser.add_argument(
+        "--explorer",
+        action="store_true",
+        help="also check the InfluxDB 3 Explorer metadata docstring (args: [--explorer])",
+    )
     parser.add_argument("files", nargs="*", metavar="FILE", help="files of the commit")
     # pre-commit passes file names after the hook's args: a file whose name starts
     # with '-' is a file, not an option
@@ -56,7 +66,7 @@ def _parse(args: list[str]) -> argparse.Namespace:
     return parser.parse_args(files)
 
 
-def _run(files: list[str]) -> int:
+def _run(files: list[str], *, explorer: bool = False) -> int:
     from .discover import find_plugin_root, unique_roots
     from .validate import MANIFEST_NAMES
 
@@ -82,14 +92,18 @@ def _run(files: list[str]) -> int:
                 roots.append(root)
     if not roots:
         return 0
-    return _report(unique_roots(roots))
+    return _report(unique_roots(roots), explorer=explorer)
 
 
-def _report(roots: list[Path]) -> int:
+def _report(roots: list[Path], *, explorer: bool) -> int:
     from .reporters import render_text, use_color
     from .validate import validate_plugins
 
     reports = validate_plugins(roots)
+    if explorer:
+        from .explorer import with_explorer
+
+        reports = [with_explorer(r) for r in reports]
     if any(r.diagnostics for r in reports) or not all(r.ok for r in reports):
         sys.stdout.write(render_text(reports, color=use_color(sys.stdout)))
     return 0 if all(r.ok for r in reports) else 1
