@@ -306,6 +306,7 @@ def test_the_interface_matches_the_contract() -> None:
         "attest",
         "build",
         "strict",
+        "explorer",
     ]
     defaults = {name: spec.get("default") for name, spec in ACTION["inputs"].items()}
     assert defaults == {
@@ -324,6 +325,7 @@ def test_the_interface_matches_the_contract() -> None:
         "attest": "false",
         "build": "true",
         "strict": "false",
+        "explorer": "false",
     }
     assert list(ACTION["outputs"]) == [
         "ok",
