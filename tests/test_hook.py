@@ -192,21 +192,32 @@ def consumer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     """A plugin repository with the hook installed: one good and one broken plugin."""
-    repo_path, sha = hook_repo
     repo = tmp_path / "plugins-repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    config = {"repos": [{"repo": str(repo_path), "rev": sha, "hooks": [{"id": "plugin-validate"}]}]}
-    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     shutil.copytree(FIXTURES / "valid_plugin", repo / "good")
     shutil.copytree(FIXTURES / "valid_plugin", repo / "other")
+    install_hooks(repo, hook_repo, [{"id": "plugin-validate"}], pre_commit_home, monkeypatch)
+    return repo
+
+
+def install_hooks(
+    repo: Path,
+    hook_repo: tuple[Path, str],
+    hooks: list[dict[str, object]],
+    pre_commit_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Make ``repo`` (its files as they are) a git repository with a first commit and
+    pre-commit installed, running ``hooks`` of this checkout."""
+    repo_path, sha = hook_repo
+    git(repo, "init", "-q")
+    config = {"repos": [{"repo": str(repo_path), "rev": sha, "hooks": hooks}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "start", "--no-verify")
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
     subprocess.run(
         [sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True
     )
-    return repo
 
 
 def commit(repo: Path, message: str) -> subprocess.CompletedProcess[str]:
@@ -329,17 +340,9 @@ def catalogued(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     """A plugin repository with its catalogue, both hooks installed (validate --explorer)."""
-    repo_path, sha = hook_repo
     repo = tmp_path / "catalogued"
     for name in ("downsampler", "notifier"):
         shutil.copytree(REPOSITORY / "influxdata" / name, repo / "influxdata" / name)
-    git(repo, "init", "-q")
-    hooks = [
-        {"id": "plugin-validate", "args": ["--explorer"]},
-        {"id": "plugin-catalog", "args": ["influxdata", "--out", LIBRARY, "--date", "2026-01-01"]},
-    ]
-    config = {"repos": [{"repo": str(repo_path), "rev": sha, "hooks": hooks}]}
-    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     written = subprocess.run(
         [sys.executable, "-m", "plugin_build", "catalog", "influxdata", "--out", LIBRARY],
         cwd=repo,
@@ -348,12 +351,11 @@ def catalogued(
         check=False,
     )
     assert written.returncode == 0, written.stderr
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "start", "--no-verify")
-    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
-    subprocess.run(
-        [sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True
-    )
+    hooks: list[dict[str, object]] = [
+        {"id": "plugin-validate", "args": ["--explorer"]},
+        {"id": "plugin-catalog", "args": ["influxdata", "--out", LIBRARY, "--date", "2026-01-01"]},
+    ]
+    install_hooks(repo, hook_repo, hooks, pre_commit_home, monkeypatch)
     return repo
 
 

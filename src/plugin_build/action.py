@@ -14,11 +14,11 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .batch import OutputLayoutError, build_plugins
+from .batch import BatchResult, OutputLayoutError, build_plugins
 from .build import FORMAT_CHOICES, BuildResult
 from .diagnostics import Diagnostic, strict_refusal
 from .discover import PluginPathError, resolve_plugins
@@ -27,7 +27,6 @@ from .outputs import (
     FORMATS,
     SHA256SUMS,
     ArchiveFormat,
-    Package,
     render_sha256sums,
     size_human,
 )
@@ -102,22 +101,13 @@ def read_inputs(environ: Mapping[str, str]) -> Inputs:
     )
 
 
-@dataclass
-class ActionRun:
-    """What one action step built, for outputs, annotations and the summary."""
+@dataclass(kw_only=True)
+class ActionRun(BatchResult):
+    """What one action step built (every plugin's build and the checksum list), for
+    outputs, annotations and the summary."""
 
     workspace: Path
     inputs: Inputs
-    results: list[tuple[Path, BuildResult]] = field(default_factory=list)
-    checksums: Path | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for _, result in self.results)
-
-    @property
-    def packages(self) -> list[Package]:
-        return [p for _, result in self.results for p in result.packages]
 
     def shown(self, path: Path) -> str:
         """A path as later steps use it: relative to the workspace when inside."""
@@ -133,7 +123,7 @@ def run_build(inputs: Inputs, workspace: Path, environ: Mapping[str, str]) -> Ac
     except PluginPathError as exc:
         raise InputError(str(exc)) from None
     out = inputs.output_dir if inputs.output_dir.is_absolute() else workspace / inputs.output_dir
-    run = ActionRun(workspace, inputs)
+    run = ActionRun(workspace=workspace, inputs=inputs)
     if not inputs.build:
         return _validate_only(run, roots)
     try:

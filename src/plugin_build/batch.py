@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .build import BuildResult, Log, Progress, Report, build_plugin
+from .build import BuildResult, Log, Progress, Report, build_plugin, plugin_root
 from .outputs import SHA256SUMS, ArchiveFormat, Package, render_sha256sums, write_atomic
 
 _SAFE_DIR: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -76,7 +76,7 @@ def build_plugins(
     Raises :class:`OutputLayoutError` before building anything when two plugins
     would share an output directory.
     """
-    roots = [p.parent if p.name in ("manifest.toml", "plugin.yaml") else p for p in paths]
+    roots = [plugin_root(p) for p in paths]
     subdirs = output_subdirs(roots) if len(paths) > 1 else [""]
     batch = BatchResult()
     for path, subdir in zip(paths, subdirs, strict=True):
