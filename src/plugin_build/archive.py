@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import struct
 import zlib
@@ -215,10 +214,49 @@ def _set_path(header: bytearray, path: bytes) -> None:
     _copy_path_into(header, _NAME, path[len(prefix) + 1 :])
 
 
-def _header_blocks(name: str, mode: int, size: int) -> bytes:
+# The fixed fields of a regular file's ustar header, for the common case that the path
+# fits the name field: what _new_header + _set_path + _set_cksum produce, assembled from
+# constants (a test checks both ways agree on every such path). Hand-built: it is the
+# per-member hot path of a build, and tar-rs's bytes are not what tarfile writes.
+_MODES: Final = {0o644: b"0000644\0", 0o755: b"0000755\0"}
+_IDS: Final = b"0000000\0" * 2  # uid, gid
+_MTIME0: Final = b"00000000000\0"
+_TAIL: Final = b"0" + bytes(100) + b"ustar\x0000" + bytes(_BLOCK - 265)  # typeflag..end
+_FIXED_SUM: Final = sum(_IDS) + sum(_MTIME0) + sum(_TAIL) + 8 * ord(" ")
+
+
+def _plain_header(path: bytes, mode: int, size: int) -> bytes | None:
+    """The header of a plain relative path of at most 100 bytes, or None (the general way)."""
+    mode_field = _MODES.get(mode)
+    if len(path) > _NAME[1] or mode_field is None or size >= 8**11:
+        return None
+    size_field = b"%011o\0" % size
+    cksum = _FIXED_SUM + sum(path) + sum(mode_field) + sum(size_field)
+    return b"".join(
+        (
+            path,
+            bytes(_NAME[1] - len(path)),
+            mode_field,
+            _IDS,
+            size_field,
+            _MTIME0,
+            b"%07o\0" % cksum,
+            _TAIL,
+        )
+    )
+
+
+def _header_blocks(name: str, mode: int, size: int, *, plain: bool = False) -> bytes:
     """prepare_header_path + set_cksum for one regular file: its header, preceded by a GNU
-    ././@LongLink entry when the path cannot be split (a component over 100 bytes)."""
+    ././@LongLink entry when the path cannot be split (a component over 100 bytes).
+
+    ``plain``: the caller checked ``name`` is a plain relative path (no empty, ``.`` or
+    ``..`` component, no NUL), which tar-rs copies into the header unchanged."""
     path = name.encode("utf-8")
+    if plain:
+        fast = _plain_header(path, mode, size)
+        if fast is not None:
+            return fast
     header = _new_header(mode, size, b"0")
     try:
         _set_path(header, path)
@@ -262,19 +300,18 @@ def _check_names(members: Sequence[Member]) -> None:
             raise ArchiveError(f"{member.name} is not a plain relative archive path", member.name)
 
 
-def _open_source(member: Member, tree: Tree | None) -> tuple[io.FileIO, int]:
+def _open_source(member: Member, tree: Tree | None) -> tuple[int, int]:
     """Open a source that must still be a regular file, never following a link it
     became (through ``tree``: nor a link any directory on its way became):
-    (unbuffered file, size)."""
+    (descriptor, size); the caller closes the descriptor."""
     source = member.source
     try:
         if tree is not None and member.rel:
-            file = tree.open(member.rel, buffered=False)
-            assert isinstance(file, io.FileIO)
-        else:
-            if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
-                raise OSError(errno.ELOOP, "symbolic link")
-            file = open_regular(source, follow=False, buffered=False)
+            return tree.open_fd(member.rel)
+        if not hasattr(os, "O_NOFOLLOW") and source.is_symlink():
+            raise OSError(errno.ELOOP, "symbolic link")
+        with open_regular(source, follow=False, buffered=False) as file:
+            fd = os.dup(file.fileno())
     except NotRegularFileError:
         raise ArchiveError(f"{source} is no longer a regular file", str(source)) from None
     except OSError as exc:
@@ -285,10 +322,21 @@ def _open_source(member: Member, tree: Tree | None) -> tuple[io.FileIO, int]:
             ) from None
         raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}", str(source)) from None
     try:
-        return file, os.fstat(file.fileno()).st_size
+        return fd, os.fstat(fd).st_size
     except BaseException:
-        file.close()
+        os.close(fd)
         raise
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at end of file)."""
+    data = os.read(fd, size)
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def write_tar(
@@ -296,6 +344,7 @@ def write_tar(
     out: Writable,
     *,
     on_bytes: Callable[[int], None] | None = None,
+    on_member: Callable[[Entry, bytes | None], None] | None = None,
     tree: Tree | None = None,
 ) -> list[Entry]:
     """Write the SDK's canonical uncompressed tar of `members` (already sorted) to `out`.
@@ -303,43 +352,85 @@ def write_tar(
     Every path is checked before anything is written (PathTooLongError for the first
     path over the limit); after any other ArchiveError `out` holds a partial tar.
     With ``tree`` (the plugin root) each source is opened through it, by ``rel``.
+    ``on_member(entry, data)`` follows each member's bytes into ``out``: ``data`` is
+    the file's content when it was read in one piece (at most CHUNK bytes), else None.
     """
     _check_names(members)
     entries: list[Entry] = []
     offset = 0
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
+    buffer: bytearray | None = None
     for member in members:
-        source, size = _open_source(member, tree)
-        with source:
-            header = _header_blocks(member.name, 0o755 if member.executable else 0o644, size)
-            out.write(header)
+        fd, size = _open_source(member, tree)
+        data: bytes | None = None
+        try:
+            header = _header_blocks(
+                member.name, 0o755 if member.executable else 0o644, size, plain=True
+            )
             offset += len(header)
-            crc, remaining = 0, size
-            try:
-                while remaining:
-                    n = source.readinto(view[: min(CHUNK, remaining)])
-                    if not n:
-                        break
-                    crc = zlib.crc32(view[:n], crc)
-                    out.write(view[:n])
-                    remaining -= n
+            if size <= CHUNK:
+                data = _read_exactly(fd, size)
+                crc = zlib.crc32(data)
+                changed = len(data) != size
+                if not changed:
+                    out.write(header + data + _padding(size))
                     if on_bytes is not None:
-                        on_bytes(n)
-                changed = remaining > 0 or source.read(1) != b""
-            except OSError as exc:
-                raise ArchiveError(
-                    f"cannot read {member.source}: {exc.strerror or exc}", str(member.source)
-                ) from None
+                        on_bytes(size)
+                    changed = os.read(fd, 1) != b""
+            else:
+                buffer = buffer or bytearray(CHUNK)
+                crc, changed = _copy_large(
+                    fd, size, header, out, view=memoryview(buffer), on_bytes=on_bytes
+                )
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot read {member.source}: {exc.strerror or exc}", str(member.source)
+            ) from None
+        finally:
+            os.close(fd)
         if changed:
             raise ArchiveError(
                 f"{member.source} changed while being packaged; build again", str(member.source)
             )
-        out.write(_padding(size))
-        entries.append(Entry(member.name, member.executable, size, crc, offset))
+        if data is None:
+            out.write(_padding(size))
+        entry = Entry(member.name, member.executable, size, crc, offset)
+        entries.append(entry)
         offset += size + len(_padding(size))
+        if on_member is not None:
+            on_member(entry, data)
     out.write(bytes(2 * _BLOCK))  # Builder::finish; no padding to a 10240-byte record
     return entries
+
+
+def _copy_large(
+    fd: int,
+    size: int,
+    header: bytes,
+    out: Writable,
+    *,
+    view: memoryview,
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[int, bool]:
+    """Stream one file of more than CHUNK bytes: (its crc32, whether it changed meanwhile)."""
+    out.write(header)
+    crc, remaining = 0, size
+    while remaining:
+        n = os.readv(fd, [view[: min(CHUNK, remaining)]]) if _READV else 0
+        if not _READV:
+            chunk = os.read(fd, min(CHUNK, remaining))
+            n = len(chunk)
+            view[:n] = chunk
+        if not n:
+            break
+        crc = zlib.crc32(view[:n], crc)
+        out.write(view[:n])
+        remaining -= n
+        if on_bytes is not None:
+            on_bytes(n)
+    return crc, remaining > 0 or os.read(fd, 1) != b""
+
+
+_READV: Final = hasattr(os, "readv")
 
 
 def gzip_file(src: Path, dst: Path) -> None:
@@ -392,56 +483,127 @@ def write_zip(
     entries, extra fields for sizes and offsets beyond 4 GiB), as Info-ZIP and
     Python's zipfile read them. ``cancelled()`` is polled between chunks.
     """
-    sink = _CountingSink(out)
-    central: list[bytes] = []
-    with open(tar_path, "rb") as tar:
+    with ZipWriter(tar_path, out, on_bytes=on_bytes, cancelled=cancelled) as writer:
         for entry in entries:
-            if cancelled is not None and cancelled():
-                raise Cancelled
-            central.append(_zip_member(entry, tar, sink, on_bytes, cancelled))
-    cd_offset = sink.pos
-    for record in central:
-        sink.write(record)
-    cd_size = sink.pos - cd_offset
-    n = len(entries)
-    if n >= ZIP_ENTRY_LIMIT or cd_size >= ZIP_SIZE_LIMIT or cd_offset >= ZIP_SIZE_LIMIT:
-        end64 = sink.pos
-        sink.write(
-            struct.pack(
-                "<IQHHIIQQQQ", 0x06064B50, 44, _MADE_BY, _NEEDED_64, 0, 0, n, n, cd_size, cd_offset
+            writer.add(entry)
+        writer.finish()
+
+
+class ZipWriter:
+    """The canonical zip, one member at a time, in tar order (see :func:`write_zip`).
+
+    ``add(entry, data)`` takes the member's bytes when the caller has them (the tar
+    writer read a small file in one piece), else reads them back from the tar at
+    ``tar_path``, which must hold them by then. Output goes to ``out`` in CHUNK-sized
+    writes (hashing is then cheap per byte).
+    """
+
+    def __init__(
+        self,
+        tar_path: Path,
+        out: Writable,
+        *,
+        on_bytes: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        self.tar_path = tar_path
+        self.sink = _CountingSink(out)
+        self.on_bytes = on_bytes
+        self.cancelled = cancelled
+        self.central: list[bytes] = []
+        self._tar: BinaryIO | None = None
+
+    def __enter__(self) -> ZipWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tar is not None:
+            self._tar.close()
+
+    def add(self, entry: Entry, data: bytes | None = None) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled
+        if self._tar is None and data is None:
+            self._tar = open(self.tar_path, "rb")  # noqa: SIM115 - closed by __exit__
+        self.central.append(
+            _zip_member(
+                entry,
+                data,
+                self._tar,
+                self.sink,
+                on_bytes=self.on_bytes,
+                cancelled=self.cancelled,
             )
         )
-        sink.write(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
-    sink.write(
-        struct.pack(
-            "<IHHHHIIH",
-            0x06054B50,
-            0,
-            0,
-            min(n, 0xFFFF),
-            min(n, 0xFFFF),
-            min(cd_size, 0xFFFFFFFF),
-            min(cd_offset, 0xFFFFFFFF),
-            0,
+
+    def finish(self) -> None:
+        """The central directory and end records, then everything flushed to ``out``."""
+        sink, n = self.sink, len(self.central)
+        cd_offset = sink.pos
+        for record in self.central:
+            sink.write(record)
+        cd_size = sink.pos - cd_offset
+        if n >= ZIP_ENTRY_LIMIT or cd_size >= ZIP_SIZE_LIMIT or cd_offset >= ZIP_SIZE_LIMIT:
+            end64 = sink.pos
+            sink.write(
+                struct.pack(
+                    "<IQHHIIQQQQ",
+                    0x06064B50,
+                    44,
+                    _MADE_BY,
+                    _NEEDED_64,
+                    0,
+                    0,
+                    n,
+                    n,
+                    cd_size,
+                    cd_offset,
+                )
+            )
+            sink.write(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
+        sink.write(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                min(n, 0xFFFF),
+                min(n, 0xFFFF),
+                min(cd_size, 0xFFFFFFFF),
+                min(cd_offset, 0xFFFFFFFF),
+                0,
+            )
         )
-    )
+        sink.flush()
 
 
 class _CountingSink:
+    """Counts the bytes written; gathers small writes into CHUNK-sized ones."""
+
     def __init__(self, out: Writable) -> None:
         self.out, self.pos = out, 0
+        self.pending = bytearray()
 
     def write(self, data: Buffer) -> int:
-        self.out.write(data)
         n = memoryview(data).nbytes
+        self.pending += data
         self.pos += n
+        if len(self.pending) >= CHUNK:
+            self.flush()
         return n
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.write(self.pending)
+            self.pending = bytearray()
 
 
 def _zip_member(
     entry: Entry,
-    tar: BinaryIO,
+    data: bytes | None,
+    tar: BinaryIO | None,
     sink: _CountingSink,
+    *,
     on_bytes: Callable[[int], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> bytes:
@@ -450,11 +612,13 @@ def _zip_member(
     name = entry.name.encode("utf-8")
     flags = 0 if entry.name.isascii() else _UTF8_FLAG
     changed = ArchiveError(f"the tar data of {entry.name} changed while zipping", entry.name)
-    tar.seek(entry.offset)
-    if entry.size <= CHUNK:
+    if data is None and entry.size <= CHUNK:
+        assert tar is not None
+        tar.seek(entry.offset)
         data = tar.read(entry.size)
         if len(data) != entry.size or zlib.crc32(data) != entry.crc32:
             raise changed
+    if data is not None:
         body = cramjam.deflate.compress(data, level=6)
         csize = len(body)
         big = csize >= ZIP_SIZE_LIMIT or entry.size >= ZIP_SIZE_LIMIT
@@ -467,6 +631,8 @@ def _zip_member(
         if on_bytes is not None:
             on_bytes(entry.size)
     else:
+        assert tar is not None
+        tar.seek(entry.offset)
         # Bounded memory: deflate 1 MiB at a time with a sync flush after each, so the
         # boundaries (hence the bytes) are fixed; crc and sizes follow in a data descriptor.
         flags |= _DESCRIPTOR_FLAG

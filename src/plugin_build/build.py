@@ -7,27 +7,15 @@ the action decide where they go.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from .archive import (
-    ArchiveError,
-    Cancelled,
-    Digests,
-    Entry,
-    HashingWriter,
-    file_digests,
-    gzip_file,
-    write_tar,
-    write_zip,
-)
+from .archive import ArchiveError, Entry
 from .betty import PLUGIN_YAML
 from .contents import Contents, plugin_contents
 from .diagnostics import Code, Diagnostic, sorted_diagnostics, strict_refusal
@@ -55,6 +43,7 @@ from .outputs import (
     report_document,
     size_human,
 )
+from .packing import pack
 from .validate import BUILD_ERRORS, PluginReport, detect_format, validate_plugin
 
 Status = Literal["success", "success_with_warnings", "failed"]
@@ -329,16 +318,24 @@ class _Build:
         tar_path = staging.new(f"{contents.top}.tar")
         temps = {fmt: staging.new(f"{contents.top}.{fmt}") for fmt in self.formats}
         try:
-            with contents.selection.tree() as tree, open(tar_path, "wb") as handle:
-                entries = write_tar(contents.members, handle, on_bytes=meter.add, tree=tree)
-                staging.tar, staging.entries = (tar_path, handle.tell()), entries
-            done = self.compress_all(entries, tar_path, temps, meter)
+            with contents.selection.tree() as tree:
+                packed = pack(
+                    contents.members,
+                    tree,
+                    tar_path,
+                    temps,
+                    tar_estimate=total + 1024 * len(contents.members),
+                    on_bytes=meter.add,
+                    stop=threading.Event(),
+                )
         except TreeChangedError as exc:
             raise BuildFailure(f"the plugin directory changed during the build: {exc}") from exc
         except ArchiveError as exc:
             raise BuildFailure(str(exc), [_archive_diagnostic(exc)]) from exc
         except OSError as exc:
             raise BuildFailure(f"cannot write the archives: {exc}") from exc
+        staging.tar, staging.entries = (tar_path, packed.tar_size), packed.entries
+        done, entries = packed.digests, packed.entries
         packages = []
         for fmt in self.formats:
             digests = done[fmt]
@@ -353,37 +350,6 @@ class _Build:
             self.info(f"  MD5: {package.md5}")
             self.info(f"  SHA256: {package.sha256}")
         return tuple(packages)
-
-    def compress_all(
-        self,
-        entries: list[Entry],
-        tar_path: Path,
-        temps: Mapping[ArchiveFormat, Path],
-        meter: _Meter,
-    ) -> dict[ArchiveFormat, Digests]:
-        """Both compressors at once; an interruption stops them within milliseconds."""
-        stop = threading.Event()
-        with ThreadPoolExecutor(max_workers=len(temps), initializer=_signals_to_main) as pool:
-            try:  # from the first submit on: a thread may compress while the next starts
-                jobs = {
-                    fmt: pool.submit(
-                        _compress, fmt, entries, tar_path, temp, meter=meter, stop=stop
-                    )
-                    for fmt, temp in temps.items()
-                }
-                pending = set(jobs.values())
-                while pending:  # short waits: a signal's Python handler runs in between
-                    _, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                    if any(job.done() and job.exception() for job in jobs.values()):
-                        break
-                return {fmt: job.result() for fmt, job in jobs.items()}
-            except BaseException:
-                # Ctrl-C, SIGTERM or a failed compressor: the zip writer polls `stop`;
-                # gzip runs inside cramjam, and ends at once when its input is emptied.
-                stop.set()
-                with contextlib.suppress(OSError):
-                    os.truncate(tar_path, 0)
-                raise
 
     # -- metadata ---------------------------------------------------------
     def write_metadata(
@@ -560,35 +526,6 @@ class _Staging:
     def __exit__(self, *exc: object) -> None:
         for temp in self.temps:
             temp.discard()
-
-
-def _signals_to_main() -> None:
-    """Compressor threads block SIGINT and SIGTERM, so the kernel delivers them to the
-    main thread, whose wait they interrupt at once (Python runs handlers only there)."""
-    import signal
-
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _compress(
-    fmt: ArchiveFormat,
-    entries: list[Entry],
-    tar_path: Path,
-    temp: Path,
-    *,
-    meter: _Meter,
-    stop: threading.Event,
-) -> Digests:
-    if fmt == "tar.gz":
-        gzip_file(tar_path, temp)
-        if stop.is_set():
-            raise Cancelled
-        return file_digests(temp)
-    with open(temp, "wb") as handle:
-        writer = HashingWriter(handle)
-        write_zip(entries, tar_path, writer, on_bytes=meter.add, cancelled=stop.is_set)
-    return writer.digests()
 
 
 def _read_text(path: Path) -> str | None:

@@ -231,6 +231,25 @@ class Tree:
         fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
         return _adopt(fd, buffered=buffered)
 
+    def open_fd(self, rel: str) -> tuple[int, int]:
+        """``open`` for the hot path: (raw descriptor, size) of the regular file at
+        ``rel``, without a file object; the caller closes the descriptor."""
+        if self._fd is None:
+            with _open_checked_path(self.root, rel, buffered=False) as file:
+                fd = os.dup(file.fileno())
+        else:
+            head, _, name = rel.rpartition("/")
+            fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotRegularFileError(errno.EINVAL, "not a regular file")
+            # O_NONBLOCK (set to open safely) does not change reads of a regular file.
+            return fd, st.st_size
+        except BaseException:
+            os.close(fd)
+            raise
+
     def read(self, rel: str, limit: int) -> bytes:
         """The whole regular file at ``rel``; :class:`TooLargeError` past ``limit`` bytes."""
         with self.open(rel) as f:

@@ -1,0 +1,297 @@
+"""Packing: one read of the plugin's files feeds every archive at once.
+
+The main thread reads each file once, writes the uncompressed tar (kept: the
+build's later steps compare earlier archives with it) and adds each member to
+the zip as it goes. The tar.gz is one deflate stream over the whole tar; on a
+plugin of some size it is compressed by a child interpreter fed the tar through
+a pipe, so a second core works on it from the first MiB on, where compressing
+only after the tar pass left that core idle (issue 11).
+
+Why a child, not a thread: cramjam's one-shot functions release the GIL, but its
+streaming ``Compressor`` does not, and it is the one whose bytes are the SDK's.
+Its output cannot be taken out before ``finish`` either (``flush`` would change
+the bytes), so the child holds the compressed tar until the end. That is
+bounded: once the compressed size, estimated with the zip's compression ratio so
+far, would pass ``GZIP_IN_MEMORY``, the child is stopped and the finished tar is
+compressed file to file instead (in a thread: that call releases the GIL). The
+bytes are the same either way; the archive tests check every path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, TypeVar
+
+from .archive import (
+    CHUNK,
+    Cancelled,
+    Digests,
+    Entry,
+    HashingWriter,
+    Member,
+    ZipWriter,
+    file_digests,
+    gzip_file,
+    write_tar,
+)
+from .fileio import Tree
+from .outputs import ArchiveFormat
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+GZIP_IN_MEMORY: Final = 48 << 20  # estimated compressed bytes the gzip child may hold
+GZIP_CHILD_FROM: Final = 1 << 20  # tar bytes from which a child is worth its start-up
+_HEADER_ESTIMATE: Final = 64  # compressed bytes of one tar header and its padding, about
+_QUEUED: Final = 16  # CHUNKs on their way to the child at most
+_POLL: Final = 0.1  # seconds between looks at the other side while waiting
+_T = TypeVar("_T")
+
+# The child: stdin is the tar, argv[1] the (held, empty) temporary it writes the tar.gz
+# into; it prints "md5 sha256 size". It imports only the standard library and cramjam,
+# and runs isolated (-I): nothing of the plugin's directory or environment is on its path.
+_CHILD: Final = """\
+import hashlib, sys
+import cramjam
+compressor = cramjam.gzip.Compressor(6)
+read = sys.stdin.buffer.read
+while chunk := read(1 << 20):
+    compressor.compress(chunk)
+data = memoryview(compressor.finish())
+with open(sys.argv[1], "wb") as out:
+    out.write(data)
+md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+print(md5, hashlib.sha256(data).hexdigest(), data.nbytes)
+"""
+
+
+@dataclass
+class Packed:
+    entries: list[Entry]
+    tar_size: int
+    digests: dict[ArchiveFormat, Digests] = field(default_factory=dict)
+
+
+def pack(
+    members: tuple[Member, ...],
+    tree: Tree,
+    tar_path: Path,
+    temps: Mapping[ArchiveFormat, Path],
+    *,
+    tar_estimate: int = 0,
+    on_bytes: Callable[[int], None] | None = None,
+    stop: threading.Event,
+) -> Packed:
+    """Write the uncompressed tar to ``tar_path`` and every archive of ``temps``.
+
+    ``tar_estimate`` (the tar's size, about) decides whether a gzip child is
+    started. On any failure or interruption (KeyboardInterrupt included) ``stop``
+    is set, the child is killed, and the exception propagates.
+    """
+    gzip_to, zip_to = temps.get("tar.gz"), temps.get("zip")
+    child: _GzipChild | None = None
+    # glibc serves allocations above its mmap threshold (128 KiB at first) with fresh
+    # pages; each deflate of a zip member allocates more than that, and ran 7x slower
+    # for it (120 against 17 us a member). Freeing one larger block raises the
+    # threshold (glibc's sliding threshold); elsewhere this costs a few microseconds.
+    bytearray(4 << 20)
+    with ThreadPoolExecutor(max_workers=1, initializer=_signals_to_main) as pool:
+        try:
+            if gzip_to is not None and tar_estimate >= GZIP_CHILD_FROM:
+                child = _GzipChild(gzip_to, pool, stop)
+            with contextlib.ExitStack() as stack:
+                handle = stack.enter_context(open(tar_path, "wb"))
+                sink = _TarSink(handle, child)
+                zipper = None
+                if zip_to is not None:
+                    hashing = HashingWriter(stack.enter_context(open(zip_to, "wb")))
+                    zipper = stack.enter_context(
+                        ZipWriter(tar_path, hashing, on_bytes=on_bytes, cancelled=stop.is_set)
+                    )
+                feed = _Feed(zipper, sink, child)
+                entries = write_tar(members, sink, on_bytes=on_bytes, on_member=feed.add, tree=tree)
+                sink.close()
+                tar_size = handle.tell()
+                digests: dict[ArchiveFormat, Digests] = {}
+                if zipper is not None:
+                    zipper.finish()
+                    digests["zip"] = hashing.digests()
+            if gzip_to is not None:
+                if child is not None and child.streaming:
+                    job = child.finish()
+                else:
+                    job = pool.submit(_gzip_file, tar_path, gzip_to, stop)
+                while not job.done():  # short waits: a signal's Python handler runs in between
+                    wait([job], timeout=_POLL)
+                digests["tar.gz"] = job.result()
+            return Packed(entries, tar_size, digests)
+        except BaseException:
+            # Ctrl-C, SIGTERM or a failure: the child is killed; a file-to-file gzip
+            # runs inside cramjam, and ends at once when its input is emptied.
+            stop.set()
+            if child is not None:
+                child.kill()
+            with contextlib.suppress(OSError):
+                os.truncate(tar_path, 0)
+            raise
+
+
+def _gzip_file(tar_path: Path, temp: Path, stop: threading.Event) -> Digests:
+    gzip_file(tar_path, temp)
+    if stop.is_set():
+        raise Cancelled
+    return file_digests(temp)
+
+
+def _put(q: queue.Queue[_T], item: _T, worker: Future[Any]) -> None:
+    """Block until ``item`` is queued, unless the worker ended (its error is raised)."""
+    while True:
+        try:
+            q.put(item, timeout=_POLL)
+            return
+        except queue.Full:
+            if worker.done():
+                worker.result()  # raises the worker's exception
+                raise Cancelled from None  # it ended without one: it was stopped
+
+
+def _get(q: queue.Queue[_T], stop: threading.Event) -> _T:
+    while True:
+        try:
+            return q.get(timeout=_POLL)
+        except queue.Empty:
+            if stop.is_set():
+                raise Cancelled from None
+
+
+class _GzipChild:
+    """The tar.gz compressed by a child interpreter as the tar is written; the pipe is
+    fed by a thread, so the tar writer never waits for the child's compressor."""
+
+    def __init__(self, temp: Path, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
+        self.temp, self.pool, self.stop = temp, pool, stop
+        self.streaming = True  # cleared once the memory bound would be passed
+        self.queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", _CHILD, os.fspath(temp)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.feeder = pool.submit(self._feed)
+
+    def put(self, chunk: bytes) -> None:
+        _put(self.queue, chunk, self.feeder)
+
+    def _feed(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        with stdin:
+            while (chunk := _get(self.queue, self.stop)) is not None:
+                stdin.write(chunk)
+
+    def abandon(self) -> None:
+        """Past the memory bound: stop the child; the finished tar is compressed instead."""
+        self.streaming = False
+        self.kill()
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(queue.Full):
+            self.queue.put_nowait(None)
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def finish(self) -> Future[Digests]:
+        """Close the pipe; the child's digests once it has written the tar.gz."""
+        _put(self.queue, None, self.feeder)
+        return self.pool.submit(self._collect)  # runs once the feeder is done
+
+    def _collect(self) -> Digests:
+        self.feeder.result()
+        out = _read_all(self.proc.stdout)
+        if self.proc.wait() != 0:
+            raise OSError(f"the gzip child exited with status {self.proc.returncode}")
+        md5, sha256, size = out.split()
+        return Digests(md5, sha256, int(size))
+
+
+def _read_all(stream: IO[bytes] | None) -> str:
+    assert stream is not None
+    with stream:
+        return stream.read(4096).decode("ascii", "replace")
+
+
+class _TarSink:
+    """The tar writer's output: the tar file and, in CHUNKs, the gzip child's pipe."""
+
+    def __init__(self, handle: BinaryIO, child: _GzipChild | None) -> None:
+        self.handle, self.child = handle, child
+        self.pending = bytearray()
+
+    def write(self, data: Buffer, /) -> int:
+        self.pending += data
+        if len(self.pending) >= CHUNK:
+            self.flush()
+        return memoryview(data).nbytes
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        chunk = bytes(self.pending)
+        self.pending.clear()
+        self.handle.write(chunk)
+        if self.child is not None and self.child.streaming:
+            self.child.put(chunk)
+
+    def close(self) -> None:
+        self.flush()
+        self.handle.flush()
+
+
+class _Feed:
+    """The tar writer's ``on_member``: each member into the zip as soon as it is in the
+    tar, and the memory bound of the streamed gzip (its output estimated with the
+    compression ratio the zip has seen so far)."""
+
+    def __init__(self, zipper: ZipWriter | None, sink: _TarSink, child: _GzipChild | None) -> None:
+        self.zipper, self.sink, self.child = zipper, sink, child
+        self.members = 0
+        self.data = 0
+
+    def add(self, entry: Entry, data: bytes | None) -> None:
+        self.members += 1
+        self.data += entry.size
+        zipper = self.zipper
+        if self.child is not None and self.child.streaming:
+            ratio = zipper.sink.pos / self.data if zipper is not None and self.data else 1.0
+            if self.data * ratio + self.members * _HEADER_ESTIMATE > GZIP_IN_MEMORY:
+                self.child.abandon()  # compressed from the finished tar instead
+        if zipper is None:
+            return
+        if data is None:
+            self.sink.flush()  # the zip writer reads a large member back from the tar file
+            self.sink.handle.flush()
+        zipper.add(entry, data)
+
+
+def _signals_to_main() -> None:
+    """Worker threads block SIGINT and SIGTERM, so the kernel delivers them to the
+    main thread, whose wait they interrupt at once (Python runs handlers only there)."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
