@@ -19,12 +19,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 from .diagnostics import Code, Diagnostic, render_field
+from .manifest import PLUGIN_YAML
 from .selection import Selection, walk
 
 if TYPE_CHECKING:
     import yaml  # imported lazily: validating manifest.toml plugins never needs it
 
-PLUGIN_YAML: Final = "plugin.yaml"
 # Names and versions become file names ({name}-{version}.tar.gz): no separators.
 _NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 _VERSION_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}\Z")

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from .archive import ArchiveError, Entry
-from .betty import PLUGIN_YAML
 from .contents import Contents, plugin_contents
 from .diagnostics import Code, Diagnostic, sorted_diagnostics, strict_refusal
 from .discover import holds_manifest
 from .fileio import TreeChangedError
 from .locking import HeldTemp, locked, remove_stale
-from .manifest import MANIFEST_FILE
+from .manifest import MANIFEST_FILE, PLUGIN_YAML
 from .outputs import (
     FORMATS,
     MANIFEST_JSON,

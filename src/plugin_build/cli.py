@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +34,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with the ``command`` about to run (the first argument), only
+    what that command needs, if it is one of CORE_COMMANDS."""
     parser = _Parser(
         prog="plugin-build",
         description="Validate plugin directories and build reproducible archives.",
@@ -137,16 +138,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", metavar="PLUGIN", help="plugin directory the archives came from"
     )
     verify.add_argument("--json", action="store_true", help="print one JSON document")
-    from .cli_registry import add_commands
+    if command not in CORE_COMMANDS:  # the others' modules only when they may be wanted
+        from .cli_registry import add_commands
 
-    add_commands(commands, _Parser)
-    from .cli_scaffold import add_commands as add_new
+        add_commands(commands, _Parser)
+        from .cli_scaffold import add_commands as add_new
 
-    add_new(commands, _Parser)
-    from .cli_catalog import add_commands as add_catalog_command
+        add_new(commands, _Parser)
+        from .cli_catalog import add_commands as add_catalog_command
 
-    add_catalog_command(commands, _Parser)
+        add_catalog_command(commands, _Parser)
     return parser
+
+
+# Commands whose parsers live here: their runs import nothing of the others (the hook's
+# one-plugin validate is mostly start-up; issue 11).
+CORE_COMMANDS = frozenset({"validate", "build", "verify"})
 
 
 def _explorer_flag(parser: argparse.ArgumentParser) -> None:
@@ -176,7 +183,8 @@ def _output_format(parser: argparse.ArgumentParser, what: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    return guarded(lambda: _dispatch(build_parser().parse_args(args_list)))
+    command = args_list[0] if args_list else None
+    return guarded(lambda: _dispatch(build_parser(command).parse_args(args_list)))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -248,6 +256,8 @@ def guarded(action: Callable[[], int], prog: str = "plugin-build") -> int:
         return 130
     except Exception as exc:  # the one boundary for bugs
         if os.environ.get("PLUGIN_BUILD_TRACEBACK"):
+            import traceback
+
             traceback.print_exc()
         print(
             f"plugin-build: internal error: {type(exc).__name__}: {printable(str(exc))}\n"

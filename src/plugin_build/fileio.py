@@ -15,7 +15,6 @@ component).
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import os
 import stat
@@ -114,6 +113,8 @@ def open_regular(
 
 def sha256_stream(stream: Readable) -> str:
     """The SHA-256 hex digest of what is left in ``stream``, read in 1 MiB chunks."""
+    import hashlib  # here: validating never hashes
+
     sha256 = hashlib.sha256()
     while chunk := stream.read(CHUNK):
         sha256.update(chunk)
@@ -122,6 +123,8 @@ def sha256_stream(stream: Readable) -> str:
 
 def file_digests(path: str | os.PathLike[str], *, follow: bool = True) -> Digests:
     """md5, sha256 and size of a regular file, read in 1 MiB chunks."""
+    import hashlib
+
     md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
     with open_regular(path, follow=follow) as f:
         while chunk := f.read(CHUNK):

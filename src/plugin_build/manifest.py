@@ -10,7 +10,6 @@ input (unreadable, not TOML, bad schema version, wrong shape) stop them.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import errno
 import os
 import re
@@ -37,6 +36,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 MANIFEST_FILE: Final = "manifest.toml"
+PLUGIN_YAML: Final = "plugin.yaml"  # the other format's manifest (betty.py reads it)
 TRIGGERS: Final = ("process_writes", "process_scheduled_call", "process_request")
 SUPPORTED_MAJOR: Final = 1
 CURRENT_SCHEMA_VERSION: Final = "1.3"
@@ -212,11 +212,20 @@ def description_problem(label: str, text: str) -> str | None:
     return None
 
 
+def _close_matches(
+    word: str, possibilities: Sequence[str], *, n: int, cutoff: float = 0.6
+) -> list[str]:
+    """difflib.get_close_matches, imported only when a name is wrong."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
+
+
 def trigger_problem(trigger: str) -> str | None:
     """Why ``trigger`` is not one of the three trigger functions (case-sensitive)."""
     if trigger in TRIGGERS:
         return None
-    close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
+    close = _close_matches(trigger, TRIGGERS, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(TRIGGERS)}"
     return f"unknown trigger {trigger!r}; {hint}"
 
@@ -615,7 +624,7 @@ class _Checker:
         known = _KNOWN_KEYS.get(parent, _DEPENDENCY_KEYS)
         candidates = [key for key in table if key not in known]
         same = [key for key in candidates if key.lower() == wanted.lower()]
-        close = same or difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.75)
+        close = same or _close_matches(wanted, candidates, n=1, cutoff=0.75)
         if not close:
             return False
         written = close[0]
@@ -792,7 +801,7 @@ class _Checker:
             for key in table:
                 if key in known or (*path, key) in self.misspelt:
                     continue
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+                close = _close_matches(key, known, n=1, cutoff=0.75)
                 if close and close[0] not in table:
                     self.report(
                         (*path, key),

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, TypeVar
 
+import cramjam
+
 from .archive import (
     CHUNK,
     Cancelled,
@@ -57,10 +59,12 @@ _POLL: Final = 0.1  # seconds between looks at the other side while waiting
 _T = TypeVar("_T")
 
 # The child: stdin is the tar, argv[1] the (held, empty) temporary it writes the tar.gz
-# into; it prints "md5 sha256 size". It imports only the standard library and cramjam,
-# and runs isolated (-I): nothing of the plugin's directory or environment is on its path.
+# into, argv[2] the directory our cramjam was imported from; it prints "md5 sha256 size".
+# It imports only the standard library and cramjam, and runs isolated (-I): nothing of
+# the plugin's directory, the working directory or the environment is on its path.
 _CHILD: Final = """\
 import hashlib, sys
+sys.path.append(sys.argv[2])
 import cramjam
 compressor = cramjam.gzip.Compressor(6)
 read = sys.stdin.buffer.read
@@ -107,7 +111,7 @@ def pack(
     with ThreadPoolExecutor(max_workers=1, initializer=_signals_to_main) as pool:
         try:
             if gzip_to is not None and tar_estimate >= GZIP_CHILD_FROM:
-                child = _GzipChild(gzip_to, pool, stop)
+                child = _GzipChild.start(gzip_to, pool, stop)
             with contextlib.ExitStack() as stack:
                 handle = stack.enter_context(open(tar_path, "wb"))
                 sink = _TarSink(handle, child)
@@ -126,13 +130,7 @@ def pack(
                     zipper.finish()
                     digests["zip"] = hashing.digests()
             if gzip_to is not None:
-                if child is not None and child.streaming:
-                    job = child.finish()
-                else:
-                    job = pool.submit(_gzip_file, tar_path, gzip_to, stop)
-                while not job.done():  # short waits: a signal's Python handler runs in between
-                    wait([job], timeout=_POLL)
-                digests["tar.gz"] = job.result()
+                digests["tar.gz"] = _tar_gz(child, pool, tar_path, gzip_to, stop)
             return Packed(entries, tar_size, digests)
         except BaseException:
             # Ctrl-C, SIGTERM or a failure: the child is killed; a file-to-file gzip
@@ -143,6 +141,31 @@ def pack(
             with contextlib.suppress(OSError):
                 os.truncate(tar_path, 0)
             raise
+
+
+def _tar_gz(
+    child: _GzipChild | None,
+    pool: ThreadPoolExecutor,
+    tar_path: Path,
+    temp: Path,
+    stop: threading.Event,
+) -> Digests:
+    """The child's tar.gz; if there is none (a small tar, the memory bound) or it failed
+    (it could not import cramjam, say), the finished tar compressed file to file."""
+    if child is not None and child.streaming:
+        try:
+            return _waited(child.finish())
+        except (OSError, ValueError, Cancelled):
+            if stop.is_set():
+                raise
+            child.kill()
+    return _waited(pool.submit(_gzip_file, tar_path, temp, stop))
+
+
+def _waited(job: Future[Digests]) -> Digests:
+    while not job.done():  # short waits: a signal's Python handler runs in between
+        wait([job], timeout=_POLL)
+    return job.result()
 
 
 def _gzip_file(tar_path: Path, temp: Path, stop: threading.Event) -> Digests:
@@ -177,20 +200,42 @@ class _GzipChild:
     """The tar.gz compressed by a child interpreter as the tar is written; the pipe is
     fed by a thread, so the tar writer never waits for the child's compressor."""
 
-    def __init__(self, temp: Path, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
-        self.temp, self.pool, self.stop = temp, pool, stop
+    def __init__(
+        self, proc: subprocess.Popen[bytes], pool: ThreadPoolExecutor, stop: threading.Event
+    ) -> None:
+        self.proc, self.pool, self.stop = proc, pool, stop
         self.streaming = True  # cleared once the memory bound would be passed
         self.queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _CHILD, os.fspath(temp)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
         self.feeder = pool.submit(self._feed)
 
+    @classmethod
+    def start(
+        cls, temp: Path, pool: ThreadPoolExecutor, stop: threading.Event
+    ) -> _GzipChild | None:
+        """The child, or None where no interpreter can be started (a frozen app)."""
+        if not sys.executable or getattr(sys, "frozen", False):
+            return None
+        # -I leaves the user's site-packages out too: name where our cramjam lives.
+        where = os.path.dirname(os.path.dirname(os.path.abspath(cramjam.__file__)))
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CHILD, os.fspath(temp), where],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return None
+        return cls(proc, pool, stop)
+
     def put(self, chunk: bytes) -> None:
-        _put(self.queue, chunk, self.feeder)
+        """Hand the child a CHUNK of the tar; a child that died is given up on."""
+        try:
+            _put(self.queue, chunk, self.feeder)
+        except (OSError, Cancelled):
+            if self.stop.is_set():
+                raise
+            self.abandon()
 
     def _feed(self) -> None:
         stdin = self.proc.stdin
@@ -225,7 +270,7 @@ class _GzipChild:
         out = _read_all(self.proc.stdout)
         if self.proc.wait() != 0:
             raise OSError(f"the gzip child exited with status {self.proc.returncode}")
-        md5, sha256, size = out.split()
+        md5, sha256, size = out.split()  # a ValueError if the child said something else
         return Digests(md5, sha256, int(size))
 
 

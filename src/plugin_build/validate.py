@@ -14,10 +14,8 @@ import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from . import betty
-from .betty import PLUGIN_YAML, BettyPlugin
 from .diagnostics import Code, Diagnostic, has_errors
 from .entrypoint import (
     EntryPoint,
@@ -30,6 +28,7 @@ from .entrypoint import (
 from .fileio import TooLargeError
 from .manifest import (
     MANIFEST_FILE,
+    PLUGIN_YAML,
     TRIGGERS,
     Manifest,
     ManifestResult,
@@ -39,6 +38,9 @@ from .manifest import (
 from .selection import ExcludePatternError, Selection, SelectionError, select_files
 from .semver import SemverError, Version
 from .tomlpos import TomlPositions
+
+if TYPE_CHECKING:
+    from .betty import BettyPlugin
 
 Format = Literal["manifest.toml", "plugin.yaml"]
 MANIFEST_NAMES: Final = (MANIFEST_FILE, PLUGIN_YAML)
@@ -348,6 +350,8 @@ def _earlier_outputs(selection: Selection, name: str | None) -> Iterator[Diagnos
 
 
 def _validate_betty(root: Path) -> PluginReport:
+    from . import betty  # here: manifest.toml plugins never need it (nor YAML)
+
     result = betty.load_plugin_yaml(root)
     plugin = result.plugin
     return PluginReport(
