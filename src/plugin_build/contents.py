@@ -35,6 +35,6 @@ def plugin_contents(report: PluginReport, *, prune: Collection[Path] = ()) -> Co
         selection = report.selection
     top = f"{report.name}-{report.version}"
     members = tuple(
-        Member(f"{top}/{f.relpath}", f.path, f.executable, f.rel) for f in selection.files
+        Member(f"{top}/{f.relpath}", f.location, f.executable, f.rel) for f in selection.files
     )
     return Contents(top, selection, members)

@@ -26,10 +26,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, TypeVar
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Generic, TypeVar
 
 import cramjam
 
@@ -108,7 +107,7 @@ def pack(
     # for it (120 against 17 us a member). Freeing one larger block raises the
     # threshold (glibc's sliding threshold); elsewhere this costs a few microseconds.
     bytearray(4 << 20)
-    with ThreadPoolExecutor(max_workers=1, initializer=_signals_to_main) as pool:
+    with _Pool() as pool:
         try:
             if gzip_to is not None and tar_estimate >= GZIP_CHILD_FROM:
                 child = _GzipChild.start(gzip_to, pool, stop)
@@ -145,7 +144,7 @@ def pack(
 
 def _tar_gz(
     child: _GzipChild | None,
-    pool: ThreadPoolExecutor,
+    pool: _Pool,
     tar_path: Path,
     temp: Path,
     stop: threading.Event,
@@ -162,10 +161,57 @@ def _tar_gz(
     return _waited(pool.submit(_gzip_file, tar_path, temp, stop))
 
 
-def _waited(job: Future[Digests]) -> Digests:
+def _waited(job: _Job[Digests]) -> Digests:
     while not job.done():  # short waits: a signal's Python handler runs in between
-        wait([job], timeout=_POLL)
+        job.thread.join(_POLL)
     return job.result()
+
+
+class _Job(Generic[_T]):
+    """A call in a thread of its own: concurrent.futures would do, but importing it
+    (and the logging it imports) costs more than the smaller builds take."""
+
+    def __init__(self, fn: Callable[[], _T]) -> None:
+        self.fn = fn
+        self.value: _T | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        _signals_to_main()
+        try:
+            self.value = self.fn()
+        except BaseException as exc:
+            self.error = exc
+
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def result(self) -> _T:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]  # set when no error was
+
+
+class _Pool:
+    """The jobs of one pack; leaving waits for them all (none outlives the pack)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[_Job[Any]] = []
+
+    def submit(self, fn: Callable[..., _T], *args: object) -> _Job[_T]:
+        job = _Job(lambda: fn(*args))
+        self.jobs.append(job)
+        return job
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for job in self.jobs:
+            job.thread.join()
 
 
 def _gzip_file(tar_path: Path, temp: Path, stop: threading.Event) -> Digests:
@@ -175,7 +221,7 @@ def _gzip_file(tar_path: Path, temp: Path, stop: threading.Event) -> Digests:
     return file_digests(temp)
 
 
-def _put(q: queue.Queue[_T], item: _T, worker: Future[Any]) -> None:
+def _put(q: queue.Queue[_T], item: _T, worker: _Job[Any]) -> None:
     """Block until ``item`` is queued, unless the worker ended (its error is raised)."""
     while True:
         try:
@@ -200,18 +246,14 @@ class _GzipChild:
     """The tar.gz compressed by a child interpreter as the tar is written; the pipe is
     fed by a thread, so the tar writer never waits for the child's compressor."""
 
-    def __init__(
-        self, proc: subprocess.Popen[bytes], pool: ThreadPoolExecutor, stop: threading.Event
-    ) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], pool: _Pool, stop: threading.Event) -> None:
         self.proc, self.pool, self.stop = proc, pool, stop
         self.streaming = True  # cleared once the memory bound would be passed
         self.queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
         self.feeder = pool.submit(self._feed)
 
     @classmethod
-    def start(
-        cls, temp: Path, pool: ThreadPoolExecutor, stop: threading.Event
-    ) -> _GzipChild | None:
+    def start(cls, temp: Path, pool: _Pool, stop: threading.Event) -> _GzipChild | None:
         """The child, or None where no interpreter can be started (a frozen app)."""
         if not sys.executable or getattr(sys, "frozen", False):
             return None
@@ -260,7 +302,7 @@ class _GzipChild:
                 with contextlib.suppress(OSError):
                     stream.close()
 
-    def finish(self) -> Future[Digests]:
+    def finish(self) -> _Job[Digests]:
         """Close the pipe; the child's digests once it has written the tar.gz."""
         _put(self.queue, None, self.feeder)
         return self.pool.submit(self._collect)  # runs once the feeder is done

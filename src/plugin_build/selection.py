@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeAlias, cast
+from typing import Literal, NamedTuple, Protocol, TypeAlias, cast
 
 from .fileio import Tree, open_dir_at
 
@@ -512,13 +512,20 @@ class ExcludeMatcher:
 # the walk
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
+    """One selected file. A NamedTuple, not a dataclass: a walk makes one per file, and
+    building a tuple costs a fraction of a frozen dataclass's ``__init__``."""
+
     relpath: str  # '/'-joined, lossy UTF-8 (U+FFFD) for undecodable names, as the SDK
-    path: Path  # the on-disk path, for messages; undecodable bytes kept as surrogate escapes
+    location: str  # the on-disk path; undecodable bytes kept as surrogate escapes
     executable: bool  # any x bit; always False on Windows
     size: int
     raw: str = ""  # '/'-joined on-disk names below the root: what a Tree opens
+
+    @property
+    def path(self) -> Path:
+        """``location`` as a Path (made on demand: most files never need one)."""
+        return Path(self.location)
 
     @property
     def rel(self) -> str:
@@ -698,6 +705,7 @@ class _Walker:
     def scan(self, rel_dir: str, where: int | str | Path) -> list[str]:
         """Record the files of one directory; return the subdirectories to descend."""
         abs_dir = self.root / rel_dir if rel_dir else self.root
+        prefix = os.path.join(abs_dir, "")  # abs_dir and a separator: file paths are strings
         try:
             with os.scandir(where) as it:
                 entries = list(it)
@@ -731,7 +739,7 @@ class _Walker:
                     st = entry.stat(follow_symlinks=False)
                     executable = not _WINDOWS and bool(st.st_mode & 0o111)
                     self.files.append(
-                        SourceFile(_lossy(rel), abs_dir / entry.name, executable, st.st_size, rel)
+                        SourceFile(_lossy(rel), prefix + entry.name, executable, st.st_size, rel)
                     )
                 else:
                     self.skipped.append(Skipped(_lossy(rel), kind))

@@ -33,7 +33,7 @@ class SourcePlugin:
     version: str
     members: Mapping[str, Member]  # by archive path, "{name}-{version}/{relpath}"
     diagnostics: list[Diagnostic] = field(default_factory=list)  # source files not read
-    _hashes: dict[Path, str | None] = field(default_factory=dict)
+    _hashes: dict[str | Path, str | None] = field(default_factory=dict)
 
     @property
     def top(self) -> str:
@@ -76,7 +76,7 @@ class SourcePlugin:
                         Code.READ_ERROR,
                         f"cannot read source file {member.source}: {reason(exc)}; make it "
                         "a readable regular file",
-                        path=member.source.as_posix(),
+                        path=Path(member.source).as_posix(),
                     )
                 )
                 self._hashes[member.source] = None
