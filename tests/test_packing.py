@@ -114,25 +114,42 @@ def test_every_path_writes_the_plain_writers_bytes(
     assert [e.name for e in result.entries] == [m.name for m in members]
 
 
-def test_past_the_memory_bound_the_child_is_stopped_and_the_bytes_stay(
+@pytest.mark.parametrize("bound", ["GZIP_CHILD_RSS", "GZIP_CHILD_DATA"])
+def test_past_the_memory_bound_the_tar_is_compressed_after_and_the_bytes_stay(
+    sources: tuple[Path, list[Member], dict[str, Digests]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bound: str,
+) -> None:
+    """The child's own RSS bound (POSIX), and the parent's count of what it fed it
+    (Windows): either way the finished tar is compressed file to file."""
+    root, members, expected = sources
+    monkeypatch.setattr(packing, bound, MIB)  # the child's start-up alone passes 1 MiB RSS
+    if bound == "GZIP_CHILD_DATA":
+        monkeypatch.setattr(packing, "_MEASURES_RSS", False)
+    after: list[Path] = []
+    original = packing._gzip_file
+
+    def spy(tar_path: Path, temp: Path, stop: threading.Event) -> Digests:
+        after.append(temp)
+        return original(tar_path, temp, stop)
+
+    monkeypatch.setattr(packing, "_gzip_file", spy)
+    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+    assert after == [tmp_path / "out" / "t.tar.gz"]
+    assert result.digests["tar.gz"] == expected["tar.gz"] == on_disk["tar.gz"]
+    assert result.digests["zip"] == expected["zip"]
+
+
+def test_the_streamed_child_is_used_when_it_can_be(
     sources: tuple[Path, list[Member], dict[str, Digests]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, members, expected = sources
-    monkeypatch.setattr(packing, "GZIP_IN_MEMORY", MIB)  # passed by the 3 MiB random file
-    abandoned: list[bool] = []
-    original = packing._GzipChild.abandon
-
-    def spy(self: packing._GzipChild) -> None:
-        abandoned.append(True)
-        original(self)
-
-    monkeypatch.setattr(packing._GzipChild, "abandon", spy)
-    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
-    assert abandoned == [True]
-    assert result.digests["tar.gz"] == expected["tar.gz"] == on_disk["tar.gz"]
-    assert result.digests["zip"] == expected["zip"]
+    monkeypatch.setattr(packing, "_gzip_file", None)  # calling it would fail the test
+    result, _ = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+    assert result.digests["tar.gz"] == expected["tar.gz"]
 
 
 def test_the_gzip_child_runs_isolated(
@@ -169,7 +186,7 @@ def _children() -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc children")
 def test_a_failed_pack_leaves_no_child_behind(tmp_path: Path) -> None:
     members = plugin(tmp_path / "src")
-    members[-1].source.unlink()  # the last member vanishes: the tar writer fails at the end
+    Path(members[-1].source).unlink()  # the last member vanishes: the tar writer fails at the end
     before = set(_children())
     with pytest.raises(archive.ArchiveError, match="cannot read"):
         packed(members, tmp_path / "src", tmp_path / "out", ("tar.gz", "zip"), 1 << 40)

@@ -11,10 +11,12 @@ Why a child, not a thread: cramjam's one-shot functions release the GIL, but its
 streaming ``Compressor`` does not, and it is the one whose bytes are the SDK's.
 Its output cannot be taken out before ``finish`` either (``flush`` would change
 the bytes), so the child holds the compressed tar until the end. That is
-bounded: once the compressed size, estimated with the zip's compression ratio so
-far, would pass ``GZIP_IN_MEMORY``, the child is stopped and the finished tar is
-compressed file to file instead (in a thread: that call releases the GIL). The
-bytes are the same either way; the archive tests check every path.
+bounded: a child whose RSS passes ``GZIP_CHILD_RSS`` exits (on Linux, where it
+can watch its RSS; elsewhere the parent stops it once ``GZIP_CHILD_DATA`` bytes
+of files went by), and the finished tar is compressed file to file instead
+(in a thread: that call releases the GIL). The same happens if the child cannot
+start or fails. The bytes are the same either way; tests/test_packing.py checks
+every path.
 """
 
 from __future__ import annotations
@@ -50,25 +52,37 @@ from .outputs import ArchiveFormat
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-GZIP_IN_MEMORY: Final = 48 << 20  # estimated compressed bytes the gzip child may hold
+GZIP_CHILD_RSS: Final = 64 << 20  # the gzip child's peak RSS, its compressed tar included
+GZIP_CHILD_DATA: Final = 48 << 20  # without `resource`: file bytes a child may be fed
 GZIP_CHILD_FROM: Final = 1 << 20  # tar bytes from which a child is worth its start-up
-_HEADER_ESTIMATE: Final = 64  # compressed bytes of one tar header and its padding, about
+# Where the child can watch its RSS (resident pages in /proc/self/statm; ru_maxrss will
+# not do: Linux carries the parent's over exec); elsewhere the parent counts.
+_MEASURES_RSS: Final = sys.platform.startswith("linux")
 _QUEUED: Final = 16  # CHUNKs on their way to the child at most
 _POLL: Final = 0.1  # seconds between looks at the other side while waiting
 _T = TypeVar("_T")
 
 # The child: stdin is the tar, argv[1] the (held, empty) temporary it writes the tar.gz
-# into, argv[2] the directory our cramjam was imported from; it prints "md5 sha256 size".
+# into, argv[2] the directory our cramjam was imported from, argv[3] GZIP_CHILD_RSS (it
+# exits with status 3 past it); it prints "md5 sha256 size".
 # It imports only the standard library and cramjam, and runs isolated (-I): nothing of
 # the plugin's directory, the working directory or the environment is on its path.
 _CHILD: Final = """\
 import hashlib, sys
 sys.path.append(sys.argv[2])
 import cramjam
+import os
+try:
+    statm = os.open("/proc/self/statm", os.O_RDONLY)  # size, resident, ... in pages
+    limit = int(sys.argv[3]) // os.sysconf("SC_PAGE_SIZE")
+except (OSError, AttributeError, ValueError):
+    statm = None
 compressor = cramjam.gzip.Compressor(6)
 read = sys.stdin.buffer.read
 while chunk := read(1 << 20):
     compressor.compress(chunk)
+    if statm is not None and int(os.pread(statm, 64, 0).split()[1]) > limit:
+        sys.exit(3)
 data = memoryview(compressor.finish())
 with open(sys.argv[1], "wb") as out:
     out.write(data)
@@ -261,7 +275,7 @@ class _GzipChild:
         where = os.path.dirname(os.path.dirname(os.path.abspath(cramjam.__file__)))
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _CHILD, os.fspath(temp), where],
+                [sys.executable, "-I", "-c", _CHILD, os.fspath(temp), where, str(GZIP_CHILD_RSS)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -351,22 +365,19 @@ class _TarSink:
 
 class _Feed:
     """The tar writer's ``on_member``: each member into the zip as soon as it is in the
-    tar, and the memory bound of the streamed gzip (its output estimated with the
-    compression ratio the zip has seen so far)."""
+    tar; without ``resource`` (the child cannot watch its RSS), the child's bound."""
 
     def __init__(self, zipper: ZipWriter | None, sink: _TarSink, child: _GzipChild | None) -> None:
         self.zipper, self.sink, self.child = zipper, sink, child
-        self.members = 0
         self.data = 0
 
     def add(self, entry: Entry, data: bytes | None) -> None:
-        self.members += 1
         self.data += entry.size
+        child = self.child
+        bounded = not _MEASURES_RSS and self.data > GZIP_CHILD_DATA
+        if bounded and child is not None and child.streaming:
+            child.abandon()  # compressed from the finished tar instead
         zipper = self.zipper
-        if self.child is not None and self.child.streaming:
-            ratio = zipper.sink.pos / self.data if zipper is not None and self.data else 1.0
-            if self.data * ratio + self.members * _HEADER_ESTIMATE > GZIP_IN_MEMORY:
-                self.child.abandon()  # compressed from the finished tar instead
         if zipper is None:
             return
         if data is None:
