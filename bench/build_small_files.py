@@ -161,7 +161,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for files in args.files:
             size, tools, shells = measure(Path(tmp), files, args.runs)
-            ratio = statistics.median(t / s for t, s in zip(tools, shells))
+            ratio = statistics.median(t / s for t, s in zip(tools, shells, strict=True))
             medians.append(ratio)
             print(
                 f"{files:>8,} | {size / 1e6:>6.1f} | {statistics.median(tools) * 1000:>8.0f} | "

@@ -11,7 +11,11 @@ what any validator of these plugins must at least pay. The benchmarks
 
 import os
 import sys
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # as plugin-build itself
+    import tomli as tomllib
 
 import tree_sitter
 import tree_sitter_python

@@ -62,7 +62,7 @@ def main() -> int:
             for name in names[i % 3 :] + names[: i % 3]:
                 samples[name].append(timed(commands[name], repo))
     ratios = {
-        name: statistics.median(t / f for t, f in zip(samples[name], samples["floor"]))
+        name: statistics.median(t / f for t, f in zip(samples[name], samples["floor"], strict=True))
         for name in ("hook", "validate")
     }
     print(

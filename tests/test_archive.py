@@ -116,7 +116,7 @@ def test_exec_bit_changes_hash_and_gives_0755(tmp_path: Path) -> None:
 def test_source_permissions_and_mtimes_are_not_inputs(tmp_path: Path) -> None:
     members = make_members(tmp_path, GOLDEN_FILES)
     for member in members:
-        member.source.chmod(0o600)
+        Path(member.source).chmod(0o600)
         os.utime(member.source, (1e9, 1e9))
     _, tgz, _, _ = build(members, tmp_path / "out")
     assert sha256(tgz) == GOLDEN_SHA256
@@ -547,7 +547,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     second = make_members(tmp_path / "elsewhere" / "two", files, executable=["x.py"])
     for member in second:  # different mtimes and non-exec permission bits
         os.utime(member.source, (12345, 12345))
-        member.source.chmod(0o600)
+        Path(member.source).chmod(0o600)
     a = build(first, tmp_path / "out1")
     b = build(second, tmp_path / "out2")
     for path_a, path_b in zip(a[:3], b[:3], strict=True):
@@ -565,7 +565,7 @@ def _check_zip64(tmp_path: Path, data: bytes, members: list[Member]) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.testzip() is None
         assert zf.namelist() == [m.name for m in members]
-        assert [zf.read(m.name) for m in members] == [m.source.read_bytes() for m in members]
+        assert [zf.read(m.name) for m in members] == [Path(m.source).read_bytes() for m in members]
     path = tmp_path / "z64.zip"
     path.write_bytes(data)
     result = subprocess.run([need("unzip"), "-t", str(path)], capture_output=True, check=False)
@@ -661,8 +661,8 @@ def test_source_swapped_for_a_symlink_is_not_followed(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.py": b"fine", "b.py": b"was here"})
     outside = tmp_path / "outside-secret"
     outside.write_bytes(b"SECRET CONTENTS")
-    members[1].source.unlink()
-    members[1].source.symlink_to(outside)
+    Path(members[1].source).unlink()
+    Path(members[1].source).symlink_to(outside)
     out = io.BytesIO()
     error = run_with_deadline(members, out)
     assert isinstance(error, ArchiveError)
@@ -674,7 +674,7 @@ def test_source_swapped_for_a_symlink_is_not_followed(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_source_swapped_for_a_fifo_fails_without_hanging(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.py": b"fine"})
-    members[0].source.unlink()
+    Path(members[0].source).unlink()
     os.mkfifo(members[0].source)
     error = run_with_deadline(members, io.BytesIO())
     assert isinstance(error, ArchiveError)
@@ -684,8 +684,8 @@ def test_source_swapped_for_a_fifo_fails_without_hanging(tmp_path: Path) -> None
 
 def test_source_swapped_for_a_directory(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.py": b"fine"})
-    members[0].source.unlink()
-    members[0].source.mkdir()
+    Path(members[0].source).unlink()
+    Path(members[0].source).mkdir()
     with pytest.raises(ArchiveError) as caught:
         write_tar(members, io.BytesIO())
     assert caught.value.path == str(members[0].source)
@@ -695,7 +695,7 @@ def test_source_swapped_for_a_directory(tmp_path: Path) -> None:
 
 def test_missing_source(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.py": b"fine"})
-    members[0].source.unlink()
+    Path(members[0].source).unlink()
     with pytest.raises(ArchiveError) as caught:
         write_tar(members, io.BytesIO())
     assert str(caught.value) == f"cannot read {members[0].source}: No such file or directory"
@@ -703,7 +703,7 @@ def test_missing_source(tmp_path: Path) -> None:
 
 def test_unreadable_source(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.py": b"secret"})
-    members[0].source.chmod(0)
+    Path(members[0].source).chmod(0)
     if os.access(members[0].source, os.R_OK):
         pytest.skip("running with privileges that ignore file modes")
     with pytest.raises(ArchiveError) as caught:
@@ -716,7 +716,7 @@ def test_source_that_grows_while_read(tmp_path: Path) -> None:
     members = make_members(tmp_path, {"a.log": b"first line\n"})
 
     def append(_: int) -> None:
-        with members[0].source.open("ab") as f:
+        with Path(members[0].source).open("ab") as f:
             f.write(b"more\n")
 
     with pytest.raises(ArchiveError, match="changed while being packaged") as caught:

@@ -694,10 +694,10 @@ def test_templates_are_package_data_that_ships() -> None:
         if p.is_file()
     )
     assert on_disk == sorted(used)  # every template file is used, none is forgotten
-    from plugin_build import betty, manifest
+    from plugin_build import manifest
 
     assert scaffold_module.MANIFEST_FILE == manifest.MANIFEST_FILE
-    assert scaffold_module.PLUGIN_YAML == betty.PLUGIN_YAML
+    assert scaffold_module.PLUGIN_YAML == manifest.PLUGIN_YAML
     # hatchling puts every file of the package directory in the wheel unless
     # .gitignore (or an exclude) says otherwise
     import pathspec

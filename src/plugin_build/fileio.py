@@ -121,13 +121,15 @@ def sha256_stream(stream: Readable) -> str:
     return sha256.hexdigest()
 
 
-def file_digests(path: str | os.PathLike[str], *, follow: bool = True) -> Digests:
-    """md5, sha256 and size of a regular file, read in 1 MiB chunks."""
+def file_digests(
+    path: str | os.PathLike[str], *, follow: bool = True, chunk_size: int = CHUNK
+) -> Digests:
+    """md5, sha256 and size of a regular file, read in 1 MiB chunks (or ``chunk_size``)."""
     import hashlib
 
     md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
     with open_regular(path, follow=follow) as f:
-        while chunk := f.read(CHUNK):
+        while chunk := f.read(chunk_size):
             md5.update(chunk)
             sha256.update(chunk)
             size += len(chunk)

@@ -17,21 +17,40 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import os
 import re
 import secrets
+import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["TRACKED_NAMES", "Clash", "NameClashes", "oddity", "path_problem", "resolved"]
+__all__ = [
+    "TRACKED_NAMES",
+    "Clash",
+    "NameClashes",
+    "TopFolder",
+    "oddity",
+    "path_problem",
+    "resolved",
+]
 
 # 2**18 names in 2**19 slots of two 8-byte digests: an 8 MiB table at most.
 TRACKED_NAMES: Final = 1 << 18
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
+# str's hash is keyed with a secret made at startup unless PYTHONHASHSEED fixes it.
+_SECRET_HASH: Final = bool(sys.flags.hash_randomization) and (
+    bool(sys.flags.ignore_environment) or os.environ.get("PYTHONHASHSEED", "random") == "random"
+)
 
 
 def resolved(name: str) -> str:
     """The path an extractor writes ``name`` to; a directory keeps one trailing ``/``."""
+    # What could change a name: a NUL, a backslash, an empty or "." component (a
+    # trailing "/" alone is kept, and so is a leading one). A name with none of
+    # them is its own path; the checks are quicker than taking it apart.
+    if not ("\0" in name or "\\" in name or "//" in name or "/." in name or name.startswith(".")):
+        return name
     text = name.split("\0", 1)[0].replace("\\", "/")
     parts = [part for part in text.split("/") if part not in ("", ".")]
     path = "/".join(parts)
@@ -61,6 +80,30 @@ def path_problem(path: str, top: str, directory: bool) -> str | None:
     if parts[0] != top or (len(parts) < 2 and not directory):
         return f"is outside the archive's top folder {top}/"
     return None
+
+
+class TopFolder:
+    """:func:`path_problem` under one top folder, quick for the path of an ordinary member."""
+
+    def __init__(self, top: str) -> None:
+        self.top = top
+        # A path that starts with this, has more after it, no '..' and no trailing '/'
+        # has no problem, when the top folder is one plain, relative component.
+        plain = top not in ("", ".", "..") and "/" not in top
+        ok = plain and path_problem(f"{top}/x", top, False) is None
+        self._below = f"{top}/" if ok else None
+
+    def problem(self, path: str, directory: bool) -> str | None:
+        below = self._below
+        if (
+            below is not None
+            and path.startswith(below)
+            and len(path) > len(below)
+            and ".." not in path
+            and not path.endswith("/")
+        ):
+            return None
+        return path_problem(path, self.top, directory)
 
 
 @dataclass(frozen=True)
@@ -95,7 +138,8 @@ class NameClashes:
         clashes: list[Clash] = []
         previous, self._previous = self._previous, path
         digest = self._digest(path)
-        stored = self._table.get_or_add(self._digest(_caseless(path)), digest)
+        folded = _caseless(path)
+        stored = self._table.get_or_add(digest if folded == path else self._digest(folded), digest)
         if path == previous or stored == digest:
             clashes.append(Clash("duplicate", previous if path == previous else None))
         elif stored is not None:
@@ -105,7 +149,10 @@ class NameClashes:
         return clashes
 
     def _digest(self, text: str) -> int:
-        # 0 marks an empty slot; surrogatepass: tar names may carry undecodable bytes.
+        # 0 marks an empty slot.
+        if _SECRET_HASH:  # SipHash with the interpreter's secret key: keyed, and quick
+            return hash(text) & 0xFFFF_FFFF_FFFF_FFFF or 1
+        # surrogatepass: tar names may carry undecodable bytes.
         data = text.encode("utf-8", "surrogatepass")
         value = hashlib.blake2b(data, digest_size=8, key=self._key).digest()
         return int.from_bytes(value, "little") or 1

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .diagnostics import Code, Diagnostic, Severity
-from .fileio import first_line, reason, sha256_stream
-from .membernames import TRACKED_NAMES, NameClashes, oddity, path_problem, resolved
+from .fileio import CHUNK, first_line, reason, sha256_stream
+from .membernames import TRACKED_NAMES, NameClashes, TopFolder, oddity, path_problem, resolved
 from .readback import KIND_NAMES, UNREADABLE, ArchiveEntry, Inconsistency, tar_entries
 from .zipread import zip_entries
 
@@ -78,13 +78,36 @@ def check_members(
     source: SourcePlugin | None = None,
     *,
     limit: int = LIMIT,
+    fast: bool = True,
 ) -> list[Diagnostic]:
-    """Every member of archive ``name``: safe, regular, under ``top``; the source's files."""
+    """Every member of archive ``name``: safe, regular, under ``top``; the source's files.
+
+    An archive in the plain shape ``build`` writes is read by :mod:`.fastread`;
+    anything else (or ``fast=False``) by the full readers, which alone report
+    damage and inconsistencies: the fast readers give up on those, and the
+    archive is then read again from the start.
+    """
     path = directory / name
+    tar = name.endswith(".tar.gz")
+    if fast:
+        from .fastread import Irregular, plain_tar, plain_zip
+
+        hashed = source is not None
+        plain = (plain_tar if tar else plain_zip)(path, hashed=hashed)
+        check = _Check(top, source, _Findings(name, limit))
+        try:
+            for entry in plain:
+                check.entry(entry)
+        except (Irregular, OSError, *UNREADABLE):
+            pass  # read it again, with the full reader
+        else:
+            return _finish(check, name, source)
+        finally:
+            plain.close()
     check = _Check(top, source, _Findings(name, limit))
     findings = check.findings
     entries: Generator[ArchiveEntry | Inconsistency, None, None] = (
-        tar_entries(path) if name.endswith(".tar.gz") else zip_entries(path)
+        tar_entries(path) if tar else zip_entries(path)
     )
     try:
         for item in entries:
@@ -106,6 +129,12 @@ def check_members(
         return findings.close()
     finally:
         entries.close()
+    return _finish(check, name, source)
+
+
+def _finish(check: _Check, name: str, source: SourcePlugin | None) -> list[Diagnostic]:
+    """The findings about the archive as a whole, after its last member."""
+    findings = check.findings
     if check.clashes.full:
         findings.add(
             "more names than are remembered",
@@ -133,6 +162,7 @@ class _Check:
         self.top, self.source, self.findings = top, source, findings
         self.clashes = NameClashes()
         self.found: set[str] = set()  # the source's members seen: at most its file count
+        self.problem = TopFolder(top).problem
 
     def entry(self, entry: ArchiveEntry) -> None:
         raw = entry.name
@@ -144,7 +174,7 @@ class _Check:
             self.findings.add(kind, Code.ARCHIVE_UNSAFE_MEMBER, message, _DO_NOT_EXTRACT, severity)
 
         directory = entry.kind == "directory"
-        problem = path_problem(path, self.top, directory)
+        problem = self.problem(path, directory)
         if problem is not None:
             unsafe("unsafe paths", problem)
             return
@@ -205,7 +235,15 @@ class _Check:
             unsafe("special files", f"is a {KIND_NAMES[entry.kind]}, not a regular file")
             return
         # Read every regular member through: a zip's CRC is only checked at the end.
-        sha256 = sha256_stream(entry.stream)
+        # (The fast readers have read it already, and hashed it when there is a source.)
+        if entry.sha256 is not None:
+            sha256 = entry.sha256
+        elif self.source is None:
+            while entry.stream.read(CHUNK):
+                pass
+            sha256 = ""  # compared with nothing
+        else:
+            sha256 = sha256_stream(entry.stream)
         mode = entry.mode
         if mode is not None and mode & _SPECIAL_BITS:
             unsafe("special modes", f"has mode {mode:04o}, with setuid, setgid or sticky bits")

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from .fileio import CHUNK, Readable, open_regular
 
@@ -41,8 +41,7 @@ _TAIL_KEEP: Final = 64 << 10  # well above tarfile's read-ahead (one 10 KiB reco
 Kind = Literal["file", "directory", "symlink", "hardlink", "device", "fifo", "other"]
 
 
-@dataclass(frozen=True)
-class ArchiveEntry:
+class ArchiveEntry(NamedTuple):  # a tuple: one is made for every member
     """One member as the archive stores it."""
 
     name: str
@@ -51,6 +50,9 @@ class ArchiveEntry:
     stream: Readable | None  # the member's bytes, regular files only; read before the next
     # Other names some extractor would use: (name, "its local header, which ... read")
     aliases: tuple[tuple[str, str], ...] = ()
+    # The SHA-256 of the bytes, where the reader was asked to hash them as it read them
+    # through (``fastread``); the stream is then spent.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)

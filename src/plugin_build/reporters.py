@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .diagnostics import Diagnostic, sorted_diagnostics
-from .discover import display_path
 from .escape import json_text, printable
-from .validate import PluginReport
+
+if TYPE_CHECKING:
+    from .validate import PluginReport
 
 _COLORS = {"error": "31;1", "warning": "33;1", "dim": "2", "ok": "32;1"}
 
@@ -38,6 +39,9 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 def diagnostic_location(root: Path, diagnostic: Diagnostic) -> str:
     """``PATH[:LINE[:COL]]`` with PATH as the user can open it."""
+    # Here, not at the top: discover imports the validator, which verify does not need.
+    from .discover import display_path
+
     shown = display_path(root / diagnostic.path if diagnostic.path else root)
     if diagnostic.path and diagnostic.path.endswith("/"):
         shown += "/"
@@ -94,6 +98,8 @@ def _plural(n: int, word: str) -> str:
 
 def report_as_dict(report: PluginReport) -> dict[str, object]:
     """The per-plugin JSON object of SPEC §3."""
+    from .discover import display_path
+
     return {
         "root": display_path(report.root),
         "format": report.format,

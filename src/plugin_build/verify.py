@@ -2,20 +2,22 @@
 
 The steps, each in its own module: :mod:`.listing` reads what SHA256SUMS and
 manifest.json claim and which archives are present; each listed file is
-re-hashed here against those claims; :mod:`.members` reads each archive once
-and checks its members as extractors would write them (:mod:`.readback` and
-:mod:`.zipread` read, :mod:`.membernames` resolves names); with a source plugin,
-:mod:`.sourcecheck` says what its archives must hold. Nothing is extracted,
-everything is streamed in 1 MiB chunks, and memory does not grow with the
-number of members. Every finding is a :class:`Diagnostic` whose ``path`` is
-the file in the directory it is about; the CLI renders the :class:`VerifyResult`.
+re-hashed here against those claims (in a thread, while the members are read);
+:mod:`.members` reads each archive once and checks its members as extractors
+would write them (:mod:`.fastread`, :mod:`.readback` and :mod:`.zipread` read,
+:mod:`.membernames` resolves names); with a source plugin, :mod:`.sourcecheck`
+says what its archives must hold. Nothing is extracted, everything is streamed
+in pieces of at most 1 MiB, and memory does not grow with the number of members.
+Every finding is a :class:`Diagnostic` whose ``path`` is the file in the
+directory it is about; the CLI renders the :class:`VerifyResult`.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .diagnostics import Code, Diagnostic, has_errors
 from .fileio import Digests, file_digests, reason
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from .sourcecheck import SourcePlugin
 
 __all__ = ["VerifyResult", "verify_outputs"]
+
+_DIGEST_CHUNK: Final = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,24 @@ def verify_outputs(directory: Path, *, source: Path | None = None) -> VerifyResu
     claims = listing.by_name()
     in_manifest = {package.name for package in listing.packages or ()}
     archives = []
+    # The listed files are hashed in a thread while the members are read here: hashlib
+    # and zlib let go of the GIL. Without a source, reading the members has no lasting
+    # effects, so an archive's members are read before its digest is known, and the
+    # findings dropped if the file turns out unreadable; with one, after.
+    digests = _Digester(directory, list(claims))
     for name, entries in claims.items():
-        if not _check_listed(directory, name, entries, diagnostics) or not name.endswith(SUFFIXES):
-            continue
         top = listing.top if listing.top and name in in_manifest else strip_suffix(name)
+        early = None
+        if plugin is None and name.endswith(SUFFIXES):
+            early = check_members(directory, name, top)
+        digest = digests.result(name)
+        if not _check_listed(name, entries, digest, diagnostics) or not name.endswith(SUFFIXES):
+            continue
         ours = plugin is not None and strip_suffix(name) == plugin.top
         archives.append(name)
-        diagnostics.extend(check_members(directory, name, top, plugin if ours else None))
+        if early is None:
+            early = check_members(directory, name, top, plugin if ours else None)
+        diagnostics.extend(early)
         if plugin is not None:
             diagnostics.extend(plugin.diagnostics)  # source files it could not read
             plugin.diagnostics.clear()
@@ -104,13 +119,49 @@ def verify_outputs(directory: Path, *, source: Path | None = None) -> VerifyResu
     return VerifyResult(directory, tuple(sorted(archives)), tuple(diagnostics))
 
 
+class _Digester:
+    """:func:`file_digests` of each of ``names`` in ``directory``, in that order, in a thread."""
+
+    def __init__(self, directory: Path, names: list[str]) -> None:
+        self._directory, self._names = directory, names
+        self._done: dict[str, Digests | OSError] = {}
+        self._failure: BaseException | None = None
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="verify-digests", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for name in self._names:
+            try:
+                # Smaller pieces than usual: these are in memory beside the members'.
+                path = self._directory / name
+                found: Digests | OSError = file_digests(path, chunk_size=_DIGEST_CHUNK)
+            except OSError as exc:
+                found = exc
+            except BaseException as exc:  # a bug: raised again where the result is used
+                with self._ready:
+                    self._failure = exc
+                    self._ready.notify_all()
+                return
+            with self._ready:
+                self._done[name] = found
+                self._ready.notify_all()
+
+    def result(self, name: str) -> Digests | OSError:
+        with self._ready:
+            while name not in self._done:
+                if self._failure is not None:
+                    raise self._failure
+                self._ready.wait()
+            return self._done.pop(name)
+
+
 def _check_listed(
-    directory: Path, name: str, entries: list[Listed], diagnostics: list[Diagnostic]
+    name: str, entries: list[Listed], digest: Digests | OSError, diagnostics: list[Diagnostic]
 ) -> bool:
     """Size and checksums of one listed file; False when it cannot be read."""
-    try:
-        digest: Digests = file_digests(directory / name)
-    except OSError as exc:
+    if isinstance(digest, OSError):
+        exc = digest
         files = " and ".join(dict.fromkeys(e.file for e in entries))
         if isinstance(exc, FileNotFoundError):
             message = (
