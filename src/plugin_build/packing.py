@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -50,6 +49,8 @@ from .fileio import Tree
 from .outputs import ArchiveFormat
 
 if TYPE_CHECKING:
+    import subprocess
+
     from typing_extensions import Buffer
 
 GZIP_CHILD_RSS: Final = 64 << 20  # the gzip child's peak RSS, its compressed tar included
@@ -274,6 +275,8 @@ class _GzipChild:
         # -I leaves the user's site-packages out too: name where our cramjam lives.
         where = os.path.dirname(os.path.dirname(os.path.abspath(cramjam.__file__)))
         try:
+            import subprocess  # here: small builds never start a child
+
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", _CHILD, os.fspath(temp), where, str(GZIP_CHILD_RSS)],
                 stdin=subprocess.PIPE,
