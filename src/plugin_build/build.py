@@ -7,7 +7,6 @@ the action decide where they go.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -241,13 +240,13 @@ class _Build:
         # (paths over 255 bytes, names that collide once stored); packaging refuses it.
         refused = [d for d in report.diagnostics if d.code in BUILD_ERRORS]
         if refused and report.buildable:
-            promoted = {d: dataclasses.replace(d, severity="error") for d in refused}
-            report = dataclasses.replace(
-                report, diagnostics=tuple(promoted.get(d, d) for d in report.diagnostics)
+            promoted = {d: d._replace(severity="error") for d in refused}
+            report = report._replace(
+                diagnostics=tuple(promoted.get(d, d) for d in report.diagnostics)
             )
         strict = strict_refusal(report.diagnostics, "the build") if self.strict else None
         if strict is not None and report.buildable and not refused:
-            report = dataclasses.replace(report, diagnostics=(*report.diagnostics, strict))
+            report = report._replace(diagnostics=(*report.diagnostics, strict))
         if report.diagnostics:
             self.show(self.root, sorted_diagnostics(report.diagnostics))
         if report.format is None or not report.buildable or refused or strict is not None:

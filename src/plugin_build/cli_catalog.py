@@ -12,7 +12,6 @@ exits 1 and nothing is written.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -93,7 +92,7 @@ def dispatch(args: argparse.Namespace, usage: type[Exception]) -> int:
             if isinstance(parsed, Committed):
                 committed_text, committed = read, parsed
             else:
-                return _finish(args, [(out.parent, dataclasses.replace(parsed, path=out.name))])
+                return _finish(args, [(out.parent, parsed._replace(path=out.name))])
         else:
             return _finish(args, [(out.parent, read)])
     catalogue = build_catalogue(

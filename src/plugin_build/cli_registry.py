@@ -159,9 +159,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, bytes]:
         data = _read_index_file(Path(args.index))
     result = parse_index(data)
     if result.index is None:
-        import dataclasses
-
-        located = [dataclasses.replace(d, path=where) for d in result.diagnostics]
+        located = [d._replace(path=where) for d in result.diagnostics]
         raise Failure(f"{where} is not a valid registry index", located)
     return result.index, registry, data
 
@@ -187,9 +185,7 @@ def read_index_for_validate(path: str) -> Any:
 
     result = parse_index(_read_index_file(Path(path)))
     if result.index is None:
-        import dataclasses
-
-        located = [dataclasses.replace(d, path=path) for d in result.diagnostics]
+        located = [d._replace(path=path) for d in result.diagnostics]
         raise Failure(f"{path} is not a valid registry index", located)
     return result.index
 

@@ -7,8 +7,7 @@ annotations; nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
@@ -138,8 +137,7 @@ DESCRIPTIONS: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding about a plugin.
 
     ``path`` is relative to the plugin root with ``/`` separators, absent when

@@ -10,15 +10,14 @@ hints and a warning without ever changing a verdict.
 from __future__ import annotations
 
 import functools
+import os
 import symtable
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import tree_sitter
-import tree_sitter_python
 
 from plugin_build.diagnostics import Code, Diagnostic
 
@@ -54,8 +53,7 @@ _BOM = b"\xef\xbb\xbf"
 # Entry-point classification (§2.3)
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     filename: str
     kind: Literal["multi", "single"]
 
@@ -93,8 +91,7 @@ def classify_entry_point(top_level_names: Iterable[str]) -> EntryPoint | Diagnos
 # Parsing and top-level def extraction (§2.4)
 
 
-@dataclass(frozen=True)
-class FunctionDef:
+class FunctionDef(NamedTuple):
     """A top-level ``def``; ``line`` and ``column`` (1-based) locate its ``def``/``async``."""
 
     name: str
@@ -103,8 +100,7 @@ class FunctionDef:
     column: int
 
 
-@dataclass(frozen=True)
-class ParseProblem:
+class ParseProblem(NamedTuple):
     """The first ERROR or MISSING node, as the SDK reports it.
 
     ``column`` counts characters (the SDK counts bytes; they agree on ASCII
@@ -120,7 +116,37 @@ class ParseProblem:
 
 @functools.cache
 def _language() -> tree_sitter.Language:
-    return tree_sitter.Language(tree_sitter_python.language())
+    return tree_sitter.Language(_python_grammar())
+
+
+def _python_grammar() -> object:
+    """``tree_sitter_python.language()``, without running the package's ``__init__``:
+    that imports importlib.resources (and with it tempfile, shutil, random) for the
+    highlight queries, which validate never reads; in the hook's one-plugin run that
+    was a sixth of the start-up. The binding is loaded as the package would load it;
+    anything unexpected falls back to the plain import."""
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("tree_sitter_python")
+        folders = list(spec.submodule_search_locations or []) if spec is not None else []
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folders[0], f"_binding{suffix}") if folders else ""
+            if path and os.path.isfile(path):
+                name = "tree_sitter_python._binding"
+                loader = importlib.machinery.ExtensionFileLoader(name, path)
+                binding_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+                if binding_spec is None:
+                    break
+                binding = importlib.util.module_from_spec(binding_spec)
+                loader.exec_module(binding)
+                return binding.language()
+    except (ImportError, OSError, AttributeError, ValueError):
+        pass
+    import tree_sitter_python
+
+    return tree_sitter_python.language()
 
 
 @functools.cache
@@ -284,8 +310,7 @@ def bind_triggers(
     return out
 
 
-@dataclass(frozen=True)
-class _Hint:
+class _Hint(NamedTuple):
     """Why a same-named binding elsewhere in the file does not bind the trigger."""
 
     what: str  # "is defined at line 12 inside class Handler, which does not bind it"

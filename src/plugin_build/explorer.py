@@ -116,9 +116,7 @@ def with_explorer(report: PluginReport) -> PluginReport:
     """The report with its Explorer findings added (``--explorer``): an error among them
     makes the plugin invalid, so a build refuses it."""
     found = explorer_diagnostics(report)
-    return (
-        dataclasses.replace(report, diagnostics=(*report.diagnostics, *found)) if found else report
-    )
+    return report._replace(diagnostics=(*report.diagnostics, *found)) if found else report
 
 
 def read_metadata(report: PluginReport) -> Metadata | None:

@@ -20,9 +20,8 @@ import os
 import stat
 import sys
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, Protocol, overload
+from typing import Final, Literal, NamedTuple, Protocol, overload
 
 __all__ = [
     "CHUNK",
@@ -52,8 +51,7 @@ _OPEN_FLAGS: Final = (
 )
 
 
-@dataclass(frozen=True)
-class Digests:
+class Digests(NamedTuple):
     md5: str
     sha256: str
     size: int

@@ -10,7 +10,6 @@ apart: unchanged (fine: nothing to do) and changed without a version bump (the
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -145,10 +144,9 @@ def _refused(report: PluginReport) -> PluginReport | None:
     if not any(d.code in BUILD_ERRORS for d in report.diagnostics):
         return None
     # warnings at validate, refused by packaging (the SDK's package refuses them too)
-    return dataclasses.replace(
-        report,
+    return report._replace(
         diagnostics=tuple(
-            dataclasses.replace(d, severity="error") if d.code in BUILD_ERRORS else d
+            d._replace(severity="error") if d.code in BUILD_ERRORS else d
             for d in report.diagnostics
         ),
     )
@@ -189,4 +187,4 @@ def _diagnostic(
 def _with(report: PluginReport, extra: list[Diagnostic]) -> PluginReport:
     if not extra:
         return report
-    return dataclasses.replace(report, diagnostics=(*report.diagnostics, *extra))
+    return report._replace(diagnostics=(*report.diagnostics, *extra))

@@ -67,10 +67,12 @@ def _parse(args: list[str]) -> argparse.Namespace:
 
 
 def _run(files: list[str], *, explorer: bool = False) -> int:
-    from .discover import find_plugin_root, unique_roots
-    from .validate import MANIFEST_NAMES
-
     repo = Path.cwd()
+    # git answers on another core while the validator is imported (most of a run).
+    deletions = _start_git(repo, *_STAGED_DELETIONS)
+    from .discover import find_plugin_root, unique_roots
+    from .validate import MANIFEST_NAMES  # the whole validator: imported while git runs
+
     roots: list[Path] = []
     for name in files:
         path = Path(name)
@@ -78,7 +80,7 @@ def _run(files: list[str], *, explorer: bool = False) -> int:
             root = find_plugin_root(path, stop=repo)
             if root is not None:
                 roots.append(root)
-    for name in staged_deletions(repo):
+    for name in _git_output(deletions):
         path = Path(name)
         if not _inside_without_links(repo, path):
             continue
@@ -111,21 +113,41 @@ def _report(roots: list[Path], *, explorer: bool) -> int:
 
 def _git(repo: Path, *args: str) -> list[str]:
     """NUL-separated output of a git command; empty when git or the repository is absent."""
+    return _git_output(_start_git(repo, *args))
+
+
+def _start_git(repo: Path, *args: str) -> subprocess.Popen[bytes] | None:
     git = shutil.which("git")
     if git is None:
+        return None
+    try:
+        return subprocess.Popen(
+            [git, *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+
+
+def _git_output(proc: subprocess.Popen[bytes] | None) -> list[str]:
+    if proc is None:
         return []
     try:
-        out = subprocess.run(
-            [git, *args], cwd=repo, capture_output=True, check=True, timeout=60
-        ).stdout
+        out, _ = proc.communicate(timeout=60)
     except (OSError, subprocess.SubprocessError):
+        proc.kill()
+        proc.wait()
+        return []
+    if proc.returncode != 0:
         return []
     return [os.fsdecode(item) for item in out.split(b"\0") if item]
 
 
+_STAGED_DELETIONS = ("diff", "--cached", "--name-only", "--no-renames", "--diff-filter=D", "-z")
+
+
 def staged_deletions(repo: Path) -> list[str]:
     """Paths the index deletes relative to HEAD (renames count as deletions)."""
-    return _git(repo, "diff", "--cached", "--name-only", "--no-renames", "--diff-filter=D", "-z")
+    return _git(repo, *_STAGED_DELETIONS)
 
 
 def _has_tracked_files(repo: Path, directory: Path) -> bool:

@@ -9,7 +9,6 @@ input (unreadable, not TOML, bad schema version, wrong shape) stop them.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import re
@@ -17,9 +16,9 @@ import stat
 import string
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from .diagnostics import Code, Diagnostic, render_field
 from .fileio import NotRegularFileError, TooLargeError, Tree
@@ -82,19 +81,18 @@ _KNOWN_KEYS: Final[Mapping[Key, tuple[str, ...]]] = {
 _DEPENDENCY_KEYS: Final = ("index_url", "name", "version")
 
 
-@dataclass(frozen=True)
-class PluginDependency:
+class PluginDependency(NamedTuple):
     index_url: str
     name: str
     version: str
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """What the cross-file checks and the build need from a manifest.
 
     Values are as written; a field that is missing or of the wrong type is
-    ``None`` (or empty) and has a diagnostic of its own.
+    ``None`` (or empty) and has a diagnostic of its own. (NamedTuples, not
+    dataclasses, on validate's path: see semver.Comparator.)
     """
 
     schema_version: str
@@ -110,11 +108,22 @@ class Manifest:
     python: tuple[str, ...] = ()
     plugins: tuple[PluginDependency, ...] = ()
     # the decoded TOML as written (for plugin.preview.yaml); not part of the value
-    document: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
+    document: Mapping[str, object] = MappingProxyType({})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Manifest):
+            return NotImplemented
+        return self[:-1] == other[:-1]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
 
-@dataclass(frozen=True)
-class ManifestResult:
+class ManifestResult(NamedTuple):
     """``manifest`` is ``None`` when the cross-file checks cannot run.
 
     ``source`` is the manifest's bytes, for locating later findings in it.
@@ -550,18 +559,18 @@ def _key_length(node: Node) -> int:
     return count
 
 
-@dataclass
 class _Checker:
     """Walks a decoded manifest in the SDK's field order, collecting diagnostics."""
 
-    source: bytes
-    document: dict[str, object]
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    _positions: TomlPositions | None = None
-    # tables written as arrays: their path -> field names in position order
-    positional: dict[Key, tuple[str, ...]] = field(default_factory=dict)
-    written: Mapping[str, object] = field(default_factory=dict)  # the document as decoded
-    misspelt: set[Key] = field(default_factory=set)  # keys already reported as a near miss
+    def __init__(self, source: bytes, document: dict[str, object]) -> None:
+        self.source = source
+        self.document = document
+        self.diagnostics: list[Diagnostic] = []
+        self._positions: TomlPositions | None = None
+        # tables written as arrays: their path -> field names in position order
+        self.positional: dict[Key, tuple[str, ...]] = {}
+        self.written: Mapping[str, object] = {}  # the document as decoded
+        self.misspelt: set[Key] = set()  # keys already reported as a near miss
 
     # -- reporting ------------------------------------------------------
     def positions(self) -> TomlPositions:
@@ -671,8 +680,7 @@ class _Checker:
         )
         dependencies = self.check_dependencies_table()
         if dependencies is not None:
-            manifest = dataclasses.replace(
-                manifest,
+            manifest = manifest._replace(
                 database_version=self.check_database_version(dependencies),
                 python=self.check_python(dependencies),
                 plugins=self.check_plugin_dependencies(dependencies),

@@ -180,7 +180,7 @@ def _refuse(item: Assessment, code: str, message: str) -> Assessment:
     import dataclasses
 
     diagnostic = Diagnostic(code, message, path="manifest.toml", field="plugin.version")
-    report = dataclasses.replace(item.report, diagnostics=(*item.report.diagnostics, diagnostic))
+    report = item.report._replace(diagnostics=(*item.report.diagnostics, diagnostic))
     return dataclasses.replace(item, report=report, action="refused")
 
 
@@ -193,6 +193,5 @@ def _no_index(registry: Registry) -> Diagnostic:
 
 
 def _located(diagnostic: Diagnostic, where: str) -> Diagnostic:
-    import dataclasses
 
-    return dataclasses.replace(diagnostic, path=where)
+    return diagnostic._replace(path=where)

@@ -27,7 +27,6 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple, Protocol, TypeAlias, cast
 
@@ -79,19 +78,16 @@ class SelectionError(OSError):
 # globset: glob → token list → byte regex
 
 
-@dataclass(frozen=True)
-class _Lit:
+class _Lit(NamedTuple):
     char: str
 
 
-@dataclass(frozen=True)
-class _Class:
+class _Class(NamedTuple):
     negated: bool
     ranges: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class _Alt:
+class _Alt(NamedTuple):
     branches: tuple[tuple[_Token, ...], ...]
 
 
@@ -329,8 +325,7 @@ def _by_basename(tokens: Sequence[_Token]) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class _Glob:
+class _Glob(NamedTuple):
     regex: bytes
     whitelist: bool
     dir_only: bool
@@ -532,14 +527,12 @@ class SourceFile(NamedTuple):
         return self.raw or self.relpath
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     relpath: str
     kind: Literal["symlink", "special"]  # link (any target, dangling too) / fifo, socket, device
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     root: Path  # canonical plugin root
     files: tuple[SourceFile, ...]  # sorted by relpath (str order == UTF-8 byte order)
     skipped: tuple[Skipped, ...]  # not selected because of their type, sorted
@@ -642,15 +635,20 @@ def walk(
     return Selection(real_root, tuple(files), tuple(skipped), tree.identity)
 
 
-@dataclass
 class _Walker:
-    root: Path
-    tree: Tree
-    pruned: set[tuple[int, int]]
-    enter: Callable[[str], bool] | None
-    excluded: Callable[[str], bool] | None
-    files: list[SourceFile]
-    skipped: list[Skipped]
+    def __init__(  # noqa: PLR0917 - the walk's state, named at the one call
+        self,
+        root: Path,
+        tree: Tree,
+        pruned: set[tuple[int, int]],
+        enter: Callable[[str], bool] | None,
+        excluded: Callable[[str], bool] | None,
+        files: list[SourceFile],
+        skipped: list[Skipped],
+    ) -> None:
+        self.root, self.tree, self.pruned = root, tree, pruned
+        self.enter, self.excluded = enter, excluded
+        self.files, self.skipped = files, skipped
 
     def run(self) -> None:
         if self.tree.fd is None:

@@ -9,7 +9,6 @@ is imported only here, and only when there is a source to check.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,5 +114,5 @@ def load_source(root: Path, *, prune: Path) -> tuple[SourcePlugin | None, list[D
     ]
     for diagnostic in report.diagnostics:
         where = root / diagnostic.path if diagnostic.path else root
-        found.append(dataclasses.replace(diagnostic, path=where.as_posix()))
+        found.append(diagnostic._replace(path=where.as_posix()))
     return None, found

@@ -7,14 +7,12 @@ The verdict (valid or not) agrees with the SDK's ``validate`` for
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
 from .diagnostics import Code, Diagnostic, has_errors
 from .entrypoint import (
@@ -60,8 +58,7 @@ def path_too_long_message(archive_path: str, size: int) -> str:
     )
 
 
-@dataclass(frozen=True)
-class PluginReport:
+class PluginReport(NamedTuple):
     """The outcome of validating one plugin directory."""
 
     root: Path
@@ -138,8 +135,7 @@ def validate_plugin(root: Path, *, prune: Collection[Path] = ()) -> PluginReport
     if manifest is None:
         return report
     selection, entry, more = _check_directory(root, manifest, result, prune)
-    return dataclasses.replace(
-        report,
+    return report._replace(
         entry_point=entry.filename if entry else None,
         diagnostics=(*diagnostics, *more),
         selection=selection,
