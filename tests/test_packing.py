@@ -26,6 +26,7 @@ from plugin_build.fileio import Tree
 from plugin_build.outputs import ArchiveFormat
 
 MIB = 1 << 20
+LARGE = 16 * MIB  # a data size for which the gzip child is started
 TOP = "p-1.0.0"
 
 
@@ -72,7 +73,7 @@ def packed(
             tree,
             out / "t.tar",
             temps,
-            tar_estimate=estimate,
+            data_size=estimate,
             stop=threading.Event(),
         )
     on_disk: dict[str, Digests] = {"tar": file_digests(out / "t.tar")}
@@ -93,9 +94,10 @@ def sources(
     ("formats", "estimate"),
     [
         (("tar.gz", "zip"), 0),  # small: gzip in a thread after the tar
-        (("tar.gz", "zip"), 1 << 40),  # large: the gzip child, streamed
-        (("tar.gz",), 1 << 40),
-        (("zip",), 1 << 40),
+        (("tar.gz", "zip"), 1 << 40),  # past GZIP_CHILD_UPTO: no child either
+        (("tar.gz", "zip"), LARGE),  # large: the gzip child, streamed
+        (("tar.gz",), LARGE),
+        (("zip",), LARGE),
         (("tar.gz",), 0),
     ],
 )
@@ -135,7 +137,7 @@ def test_past_the_memory_bound_the_tar_is_compressed_after_and_the_bytes_stay(
         return original(tar_path, temp, stop)
 
     monkeypatch.setattr(packing, "_gzip_file", spy)
-    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), LARGE)
     assert after == [tmp_path / "out" / "t.tar.gz"]
     assert result.digests["tar.gz"] == expected["tar.gz"] == on_disk["tar.gz"]
     assert result.digests["zip"] == expected["zip"]
@@ -148,7 +150,7 @@ def test_the_streamed_child_is_used_when_it_can_be(
 ) -> None:
     root, members, expected = sources
     monkeypatch.setattr(packing, "_gzip_file", None)  # calling it would fail the test
-    result, _ = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+    result, _ = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), LARGE)
     assert result.digests["tar.gz"] == expected["tar.gz"]
 
 
@@ -170,7 +172,7 @@ def test_the_gzip_child_runs_isolated(
     monkeypatch.setenv("PYTHONPATH", str(planted))
     monkeypatch.setenv("PYTHONSTARTUP", str(planted / "cramjam.py"))
     monkeypatch.chdir(planted)
-    result, _ = packed(members, root, tmp_path / "out", ("tar.gz",), 1 << 40)
+    result, _ = packed(members, root, tmp_path / "out", ("tar.gz",), LARGE)
     assert not marker.exists()
     assert result.digests["tar.gz"] == expected["tar.gz"]
 
@@ -189,7 +191,7 @@ def test_a_failed_pack_leaves_no_child_behind(tmp_path: Path) -> None:
     Path(members[-1].source).unlink()  # the last member vanishes: the tar writer fails at the end
     before = set(_children())
     with pytest.raises(archive.ArchiveError, match="cannot read"):
-        packed(members, tmp_path / "src", tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+        packed(members, tmp_path / "src", tmp_path / "out", ("tar.gz", "zip"), LARGE)
     assert set(_children()) <= before
 
 
@@ -236,6 +238,23 @@ def test_without_a_working_child_the_tar_is_compressed_after(
         )
     else:
         monkeypatch.setattr(sys, "executable", "")
-    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), 1 << 40)
+    result, on_disk = packed(members, root, tmp_path / "out", ("tar.gz", "zip"), LARGE)
     assert result.digests["tar.gz"] == expected["tar.gz"] == on_disk["tar.gz"]
     assert result.digests["zip"] == expected["zip"]
+
+
+def test_past_gzip_child_upto_no_child_is_started(
+    sources: tuple[Path, list[Member], dict[str, Digests]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plugin whose compressed tar would pass the child's bound anyway is compressed
+    from the finished tar while the zip is written (nothing compressed twice)."""
+    root, members, expected = sources
+    started: list[bool] = []
+    monkeypatch.setattr(packing._GzipChild, "start", lambda *a: started.append(True))
+    result, _ = packed(
+        members, root, tmp_path / "out", ("tar.gz", "zip"), packing.GZIP_CHILD_UPTO + 1
+    )
+    assert started == []
+    assert result.digests == {"tar.gz": expected["tar.gz"], "zip": expected["zip"]}

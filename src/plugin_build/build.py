@@ -322,7 +322,7 @@ class _Build:
                     tree,
                     tar_path,
                     temps,
-                    tar_estimate=total + 1024 * len(contents.members),
+                    data_size=total,
                     on_bytes=meter.add,
                     stop=threading.Event(),
                 )

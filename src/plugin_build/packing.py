@@ -54,7 +54,8 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 GZIP_CHILD_RSS: Final = 64 << 20  # the gzip child's peak RSS, its compressed tar included
-GZIP_CHILD_DATA: Final = 48 << 20  # without `resource`: file bytes a child may be fed
+GZIP_CHILD_DATA: Final = 48 << 20  # without /proc: file bytes a child may be fed
+GZIP_CHILD_UPTO: Final = 192 << 20  # file bytes past which no child is started
 GZIP_CHILD_FROM: Final = 1 << 20  # tar bytes from which a child is worth its start-up
 # Where the child can watch its RSS (resident pages in /proc/self/statm; ru_maxrss will
 # not do: Linux carries the parent's over exec); elsewhere the parent counts.
@@ -105,15 +106,19 @@ def pack(
     tar_path: Path,
     temps: Mapping[ArchiveFormat, Path],
     *,
-    tar_estimate: int = 0,
+    data_size: int = 0,
     on_bytes: Callable[[int], None] | None = None,
     stop: threading.Event,
 ) -> Packed:
     """Write the uncompressed tar to ``tar_path`` and every archive of ``temps``.
 
-    ``tar_estimate`` (the tar's size, about) decides whether a gzip child is
-    started. On any failure or interruption (KeyboardInterrupt included) ``stop``
-    is set, the child is killed, and the exception propagates.
+    ``data_size`` (the files' bytes in all) decides whether a gzip child is
+    started: not for a small tar (its start-up would cost more than it saves),
+    nor past ``GZIP_CHILD_UPTO`` (its output would pass its memory bound anyway).
+    Without a streaming child the zip waits for the tar, then is written while
+    the finished tar is compressed, as two cores can. On any failure or
+    interruption (KeyboardInterrupt included) ``stop`` is set, the child is
+    killed, and the exception propagates.
     """
     gzip_to, zip_to = temps.get("tar.gz"), temps.get("zip")
     child: _GzipChild | None = None
@@ -124,7 +129,12 @@ def pack(
     bytearray(4 << 20)
     with _Pool() as pool:
         try:
-            if gzip_to is not None and tar_estimate >= GZIP_CHILD_FROM:
+            tar_estimate = data_size + 1024 * len(members)
+            if (
+                gzip_to is not None
+                and tar_estimate >= GZIP_CHILD_FROM
+                and (data_size <= GZIP_CHILD_UPTO)
+            ):
                 child = _GzipChild.start(gzip_to, pool, stop)
             with contextlib.ExitStack() as stack:
                 handle = stack.enter_context(open(tar_path, "wb"))
@@ -135,15 +145,24 @@ def pack(
                     zipper = stack.enter_context(
                         ZipWriter(tar_path, hashing, on_bytes=on_bytes, cancelled=stop.is_set)
                     )
-                feed = _Feed(zipper, sink, child)
+                feed = _Feed(zipper, sink, child, defer=gzip_to is not None and child is None)
                 entries = write_tar(members, sink, on_bytes=on_bytes, on_member=feed.add, tree=tree)
                 sink.close()
                 tar_size = handle.tell()
                 digests: dict[ArchiveFormat, Digests] = {}
+                gzipping = None
+                if gzip_to is not None and (child is None or not child.streaming):
+                    if child is not None:
+                        child.kill()
+                    gzipping = pool.submit(_gzip_file, tar_path, gzip_to, stop)  # meanwhile:
                 if zipper is not None:
+                    for entry in feed.deferred:  # read back from the finished tar
+                        zipper.add(entry)
                     zipper.finish()
                     digests["zip"] = hashing.digests()
-            if gzip_to is not None:
+            if gzipping is not None:
+                digests["tar.gz"] = _waited(gzipping)
+            elif gzip_to is not None:
                 digests["tar.gz"] = _tar_gz(child, pool, tar_path, gzip_to, stop)
             return Packed(entries, tar_size, digests)
         except BaseException:
@@ -368,20 +387,36 @@ class _TarSink:
 
 class _Feed:
     """The tar writer's ``on_member``: each member into the zip as soon as it is in the
-    tar; without ``resource`` (the child cannot watch its RSS), the child's bound."""
+    tar, unless there is no streaming gzip child (then ``deferred``: the zip is written
+    from the finished tar, while it is compressed); without /proc (the child cannot
+    watch its RSS), the child's memory bound."""
 
-    def __init__(self, zipper: ZipWriter | None, sink: _TarSink, child: _GzipChild | None) -> None:
+    def __init__(
+        self,
+        zipper: ZipWriter | None,
+        sink: _TarSink,
+        child: _GzipChild | None,
+        *,
+        defer: bool,
+    ) -> None:
         self.zipper, self.sink, self.child = zipper, sink, child
+        self.defer = defer
+        self.deferred: list[Entry] = []
         self.data = 0
 
     def add(self, entry: Entry, data: bytes | None) -> None:
         self.data += entry.size
         child = self.child
-        bounded = not _MEASURES_RSS and self.data > GZIP_CHILD_DATA
-        if bounded and child is not None and child.streaming:
-            child.abandon()  # compressed from the finished tar instead
+        over = not _MEASURES_RSS and self.data > GZIP_CHILD_DATA
+        if over and child is not None and child.streaming:
+            child.abandon()
+        if child is not None and not child.streaming:
+            self.defer = True  # the child gave up: compressed from the finished tar
         zipper = self.zipper
         if zipper is None:
+            return
+        if self.defer:
+            self.deferred.append(entry)
             return
         if data is None:
             self.sink.flush()  # the zip writer reads a large member back from the tar file
