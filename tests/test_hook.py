@@ -151,6 +151,25 @@ def test_a_file_named_like_an_option_is_a_file(
     assert "error[trigger-async]" in capsys.readouterr().out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for git")
+def test_a_git_in_the_repository_is_never_run_even_with_dot_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook asks git for staged deletions; a `git` committed to the repository (or
+    any relative PATH entry) must not be what runs, with the user's environment."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "valid_plugin", repo / "good")
+    git(repo, "init", "-q")
+    marker = tmp_path / "planted-git-ran"
+    planted = repo / "git"
+    planted.write_text(f"#!/bin/sh\necho ran > {marker}\nexit 0\n")
+    planted.chmod(0o755)
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PATH", "." + os.pathsep + os.environ.get("PATH", ""))
+    assert hook_main(["good/manifest.toml"]) == 0
+    assert not marker.exists()
+
+
 def test_console_script_is_installed() -> None:
     # beside the interpreter in a venv; in Scripts\ beside python.exe without one on Windows
     where = dict.fromkeys([str(Path(sys.executable).parent), sysconfig.get_path("scripts")])

@@ -30,6 +30,7 @@ from .outputs import (
     render_sha256sums,
     size_human,
 )
+from .programs import which
 from .validate import MANIFEST_NAMES, validate_plugins
 
 ANNOTATION_CAP: Final = 10  # per severity per step; the rest are in the job summary
@@ -371,7 +372,7 @@ def run_release(environ: Mapping[str, str], workspace: Path) -> int:
         return 0
     repository = environ.get("GITHUB_REPOSITORY", "")
     owner, _, repo = repository.partition("/")
-    gh = shutil.which("gh", path=environ.get("PATH"))
+    gh = which("gh", environ)
     if gh is None:
         raise InputError("release-tag is set but the GitHub CLI (gh) is not on PATH")
     if not owner or not repo:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -117,7 +116,9 @@ def _git(repo: Path, *args: str) -> list[str]:
 
 
 def _start_git(repo: Path, *args: str) -> subprocess.Popen[bytes] | None:
-    git = shutil.which("git")
+    from .programs import which
+
+    git = which("git")
     if git is None:
         return None
     try:

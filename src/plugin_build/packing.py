@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 GZIP_CHILD_RSS: Final = 64 << 20  # the gzip child's peak RSS, its compressed tar included
 GZIP_CHILD_DATA: Final = 48 << 20  # without /proc: file bytes a child may be fed
 GZIP_CHILD_UPTO: Final = 192 << 20  # file bytes past which no child is started
-GZIP_CHILD_FROM: Final = 1 << 20  # tar bytes from which a child is worth its start-up
+GZIP_CHILD_FROM: Final = 8 << 20  # tar bytes from which a child is worth its start-up
 # Where the child can watch its RSS (resident pages in /proc/self/statm; ru_maxrss will
 # not do: Linux carries the parent's over exec); elsewhere the parent counts.
 _MEASURES_RSS: Final = sys.platform.startswith("linux")

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Final, Protocol
 from .fileio import CHUNK, TooLargeError, file_digests, open_regular
 from .index import INDEX_FILE
 from .locking import HeldTemp, locked, remove_stale
+from .programs import which
 
 __all__ = [
     "INDEX_SIZE_LIMIT",
@@ -75,7 +75,7 @@ def open_registry(spec: str, *, environ: Mapping[str, str] | None = None) -> Reg
     env = dict(os.environ if environ is None else environ)
     match = _GITHUB.match(spec)
     if match is not None:
-        gh = shutil.which("gh", path=env.get("PATH"))
+        gh = which("gh", env)
         if gh is None:
             raise RegistryError(
                 f"{spec} is reached through the GitHub CLI, which is not on PATH; install gh "
