@@ -242,7 +242,10 @@ def _archive_path_problems(manifest: Manifest, selection: Selection) -> Iterator
     except SemverError:
         return
     top = f"{name}-{version}/"
+    room = ARCHIVE_PATH_LIMIT - len(top.encode("utf-8"))
     for file in selection.files:
+        if len(file.relpath) * 4 <= room:  # a character is 4 UTF-8 bytes at most
+            continue
         size = len((top + file.relpath).encode("utf-8"))
         if size > ARCHIVE_PATH_LIMIT:
             yield Diagnostic(
@@ -297,12 +300,14 @@ def _suspicious_files(selection: Selection) -> Iterable[Diagnostic]:
     """Files that are selected but almost never meant to ship."""
     grouped: dict[str, list[str]] = {}
     for file in selection.files:
-        parts = file.relpath.split("/")
-        junk = next((p for p in parts[:-1] if p in _JUNK_DIRS), None)
-        if junk is not None:
-            grouped.setdefault(junk, []).append(file.relpath)
-            continue
-        if _SECRET.fullmatch(parts[-1]):
+        relpath = file.relpath
+        if any(j in relpath for j in _JUNK_DIRS):  # cheap test first: one in thousands
+            parts = relpath.split("/")
+            junk = next((p for p in parts[:-1] if p in _JUNK_DIRS), None)
+            if junk is not None:
+                grouped.setdefault(junk, []).append(relpath)
+                continue
+        if _SECRET.fullmatch(relpath.rpartition("/")[2]):
             yield Diagnostic(
                 Code.SUSPICIOUS_FILE,
                 f"{file.relpath} looks like a secret and would be packaged; "
@@ -326,9 +331,12 @@ def _earlier_outputs(selection: Selection, name: str | None) -> Iterator[Diagnos
     goes to ``out/``): the SDK would package them, so say so and how to exclude them."""
     by_dir: dict[str, list[str]] = {}
     for file in selection.files:
-        folder, _, base = file.relpath.rpartition("/")
-        if folder:
-            by_dir.setdefault(folder, []).append(base)
+        relpath = file.relpath
+        # only the names that matter below are kept (a cheap test first)
+        if relpath.endswith(("manifest.json", "SHA256SUMS", ".tar.gz", ".zip")):
+            folder, _, base = relpath.rpartition("/")
+            if folder:
+                by_dir.setdefault(folder, []).append(base)
     archive = re.compile(rf"{re.escape(name)}-.+\.(?:tar\.gz|zip)\Z") if name else None
     for folder, names in sorted(by_dir.items()):
         ours = [n for n in names if n in ("manifest.json", "SHA256SUMS")]
