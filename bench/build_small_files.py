@@ -21,13 +21,12 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from build_speed import MANIFEST, SHELL
+from runs import ENV, Command, rotating
 
 FILE_SIZE = 700  # bytes, about
 
@@ -100,47 +99,29 @@ def generate(root: Path, files: int, seed: int = 11) -> int:
     return size
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def fresh(directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir()
 
 
 def measure(tmp: Path, files: int, runs: int) -> tuple[int, list[float], list[float]]:
-    """(plugin bytes, our times, the pipeline's times), alternating, after a warm-up."""
+    """(plugin bytes, our times, the pipeline's times), rotating, after a warm-up."""
     plugin = tmp / f"plugin-{files}"
     size = generate(plugin, files)
     out_tool, out_shell = tmp / f"dist-tool-{files}", tmp / f"dist-shell-{files}"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     tool = [sys.executable, "-m", "plugin_build", "build", str(plugin)]
     tool += ["--format", "all", "--output-dir", str(out_tool)]
-    shell = ["bash", "-c", SHELL]
-    shell_env = {**env, "OUT": str(out_shell), "PLUGIN": str(plugin)}
-    fresh(out_tool)
-    fresh(out_shell)
-    timed(tool, env)
-    timed(shell, shell_env)  # warm the page cache and the bytecode cache
-    tools, shells = [], []
-    for i in range(runs):
+    shell_env = {**ENV, "OUT": str(out_shell), "PLUGIN": str(plugin)}
+    commands = {"ours": Command(tool), "pipeline": Command(["bash", "-c", SHELL], shell_env)}
+
+    def empty_outputs() -> None:
         fresh(out_tool)
         fresh(out_shell)
-        if i % 2:
-            s = timed(shell, shell_env)
-            t = timed(tool, env)
-        else:
-            t = timed(tool, env)
-            s = timed(shell, shell_env)
-        tools.append(t)
-        shells.append(s)
-    shutil.rmtree(plugin)
-    shutil.rmtree(out_tool)
-    shutil.rmtree(out_shell)
-    return size, tools, shells
+
+    samples = rotating(commands, runs, empty_outputs)
+    for directory in (plugin, out_tool, out_shell):
+        shutil.rmtree(directory)
+    return size, samples["ours"], samples["pipeline"]
 
 
 def main() -> int:

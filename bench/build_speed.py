@@ -16,11 +16,11 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from runs import Command, ratios, rotating
 
 MANIFEST = """\
 manifest_schema_version = "1.3"
@@ -71,12 +71,6 @@ def generate(root: Path, megabytes: int, files: int, seed: int = 11) -> None:
             (directory / f"text{i:04d}.txt").write_text("".join(lines))
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
@@ -106,27 +100,14 @@ def main() -> int:
         shell = ["bash", "-c", SHELL]
         shell_env = {**env, "OUT": str(out_shell), "PLUGIN": str(plugin)}
 
-        def fresh(directory: Path) -> None:
-            shutil.rmtree(directory, ignore_errors=True)
-            directory.mkdir()
+        def empty_outputs() -> None:
+            for directory in (out_tool, out_shell):
+                shutil.rmtree(directory, ignore_errors=True)
+                directory.mkdir()
 
-        fresh(out_tool)
-        fresh(out_shell)
-        timed(tool, env)
-        timed(shell, shell_env)  # warm the page cache and the bytecode cache
-        ratios, tools, shells = [], [], []
-        for i in range(args.runs):
-            fresh(out_tool)
-            fresh(out_shell)
-            if i % 2:
-                s = timed(shell, shell_env)
-                t = timed(tool, env)
-            else:
-                t = timed(tool, env)
-                s = timed(shell, shell_env)
-            tools.append(t)
-            shells.append(s)
-            ratios.append(t / s)
+        commands = {"ours": Command(tool, env), "pipeline": Command(shell, shell_env)}
+        samples = rotating(commands, args.runs, empty_outputs)
+        tools, shells = samples["ours"], samples["pipeline"]
         size = sum(f.stat().st_size for f in plugin.rglob("*") if f.is_file())
     print(
         f"python {sys.version.split()[0]}, {size / 1e6:.1f} MB in {args.files + 2} files, "
@@ -134,7 +115,7 @@ def main() -> int:
     )
     print(f"shell pipeline median {statistics.median(shells) * 1000:.0f} ms")
     print(f"plugin-build   median {statistics.median(tools) * 1000:.0f} ms")
-    print(f"median ratio {statistics.median(ratios):.2f}x")
+    print(f"median ratio {statistics.median(ratios(samples, 'ours', 'pipeline')):.2f}x")
     return 0
 
 

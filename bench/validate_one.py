@@ -20,21 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from runs import Command, ratios, rotating
 
 HERE = Path(__file__).parent
 FLOOR = str(HERE / "validate_floor.py")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{cmd[:3]} failed:\n{done.stdout.decode()}{done.stderr.decode()}")
-    return elapsed
 
 
 def main() -> int:
@@ -50,20 +41,16 @@ def main() -> int:
         subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
         files = sorted(str(p.relative_to(repo)) for p in plugin.rglob("*") if p.is_file())
         commands = {
-            "floor": [sys.executable, FLOOR, plugin.name],
-            "hook": [sys.executable, "-m", "plugin_build.hook", *files],
-            "validate": [sys.executable, "-m", "plugin_build", "validate", plugin.name],
+            "floor": Command([sys.executable, FLOOR, plugin.name], cwd=repo),
+            "hook": Command([sys.executable, "-m", "plugin_build.hook", *files], cwd=repo),
+            "validate": Command(
+                [sys.executable, "-m", "plugin_build", "validate", plugin.name], cwd=repo
+            ),
         }
-        for cmd in commands.values():
-            timed(cmd, repo)  # warm-up
-        samples: dict[str, list[float]] = {name: [] for name in commands}
-        names = list(commands)
-        for i in range(args.runs):
-            for name in names[i % 3 :] + names[: i % 3]:
-                samples[name].append(timed(commands[name], repo))
-    ratios = {
-        name: statistics.median(t / f for t, f in zip(samples[name], samples["floor"], strict=True))
-        for name in ("hook", "validate")
+        samples = rotating(commands, args.runs)
+    names = list(commands)
+    median_ratio = {
+        name: statistics.median(ratios(samples, name, "floor")) for name in ("hook", "validate")
     }
     print(
         f"python {sys.version.split()[0]}, {args.plugin.name}, {args.runs} rotating runs, "
@@ -71,8 +58,8 @@ def main() -> int:
     )
     for name in names:
         print(f"{name:8} median {statistics.median(samples[name]) * 1000:.0f} ms")
-    print(f"hook     median ratio {ratios['hook']:.2f}x")
-    print(f"validate median ratio {ratios['validate']:.2f}x")
+    print(f"hook     median ratio {median_ratio['hook']:.2f}x")
+    print(f"validate median ratio {median_ratio['validate']:.2f}x")
     return 0
 
 

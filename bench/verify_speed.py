@@ -24,8 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from runs import Command, ratios, rotating
 
 NAME, VERSION = "bench-verify", "1.0.0"
 TOP = f"{NAME}-{VERSION}"
@@ -65,14 +66,6 @@ def generate(root: Path, members: int, seed: int = 7) -> None:
         (directory / f"f{i:06d}.txt").write_text(text + "\n")
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        cmd, check=True, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
@@ -94,20 +87,12 @@ def main() -> int:
         if check.returncode != 0 or "all good" not in check.stdout:
             print(check.stdout + check.stderr, file=sys.stderr)
             return 1
-        shell = ["bash", "-c", SHELL]
-        timed(tool, dist, env)  # warm the page cache and the bytecode cache
-        timed(shell, dist, env)
-        ratios, tools, shells = [], [], []
-        for i in range(args.runs):
-            if i % 2:
-                s = timed(shell, dist, env)
-                t = timed(tool, dist, env)
-            else:
-                t = timed(tool, dist, env)
-                s = timed(shell, dist, env)
-            tools.append(t)
-            shells.append(s)
-            ratios.append(t / s)
+        commands = {
+            "verify": Command(tool, env, dist),
+            "tools": Command(["bash", "-c", SHELL], env, dist),
+        }
+        samples = rotating(commands, args.runs)
+        tools, shells = samples["verify"], samples["tools"]
         size = sum(f.stat().st_size for f in dist.glob(f"{TOP}.*"))
     print(
         f"python {sys.version.split()[0]}, {args.members:,} members x 2 archives "
@@ -115,7 +100,7 @@ def main() -> int:
     )
     print(f"tar/unzip/sha256sum median {statistics.median(shells) * 1000:.0f} ms")
     print(f"plugin-build verify median {statistics.median(tools) * 1000:.0f} ms")
-    print(f"median ratio {statistics.median(ratios):.2f}x")
+    print(f"median ratio {statistics.median(ratios(samples, 'verify', 'tools')):.2f}x")
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from hypothesis import strategies as st
 
 if sys.platform == "win32":
     # A child Python (the CLI, the action, the hook) writes its pipes in the ANSI code
@@ -122,3 +123,16 @@ def on_a_terminal(
     proc.wait()
     os.close(leader)
     return b"".join(chunks).decode("utf-8", "replace")
+
+
+def mutated(original: bytes) -> st.SearchStrategy[bytes]:
+    """``original`` with a few bytes replaced and maybe cut short."""
+
+    def apply(edits: list[tuple[int, int]], cut: int | None) -> bytes:
+        data = bytearray(original)
+        for position, value in edits:
+            data[position % len(data)] = value
+        return bytes(data[:cut] if cut is not None else data)
+
+    edit = st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255))
+    return st.builds(apply, st.lists(edit, max_size=4), st.none() | st.integers(0, len(original)))

@@ -17,12 +17,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugin_build import membernames
 from plugin_build.fastread import Irregular, plain_tar, plain_zip
-from plugin_build.membernames import NameClashes, TopFolder, path_problem, resolved
+from plugin_build.membernames import NameClashes, TopFolder, path_problem, resolved, taken_apart
 from plugin_build.members import check_members
 from plugin_build.readback import ArchiveEntry, tar_entries
 from plugin_build.zipread import zip_entries
@@ -123,17 +124,6 @@ def test_irregular_archives_fall_back(tmp_path: Path) -> None:
     assert len(both_ways(tmp_path, path.name)) == 1  # unreadable, as the full reader says
 
 
-def _mutated(original: bytes) -> st.SearchStrategy[bytes]:
-    def apply(edits: list[tuple[int, int]], cut: int | None) -> bytes:
-        data = bytearray(original)
-        for position, value in edits:
-            data[position % len(data)] = value
-        return bytes(data[:cut] if cut is not None else data)
-
-    edit = st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255))
-    return st.builds(apply, st.lists(edit, max_size=4), st.none() | st.integers(0, len(original)))
-
-
 _SMALL = {k: v for k, v in FILES.items() if not k.endswith("big.bin")}
 _TAR = gzip.decompress(tar_gz(files=_SMALL))
 
@@ -141,9 +131,9 @@ _TAR = gzip.decompress(tar_gz(files=_SMALL))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.one_of(
-        _mutated(tar_gz(files=_SMALL)),
-        _mutated(_TAR).map(gzip.compress),  # tar damage behind an intact gzip layer
-        _mutated(zip_bytes(_SMALL)),
+        mutated(tar_gz(files=_SMALL)),
+        mutated(_TAR).map(gzip.compress),  # tar damage behind an intact gzip layer
+        mutated(zip_bytes(_SMALL)),
     )
 )
 def test_fast_and_full_readers_find_the_same(
@@ -155,21 +145,9 @@ def test_fast_and_full_readers_find_the_same(
     both_ways(directory, name)
 
 
-def _resolved_reference(name: str) -> str:
-    """resolved() before its fast path: every name taken apart."""
-    text = name.split("\0", 1)[0].replace("\\", "/")
-    parts = [part for part in text.split("/") if part not in ("", ".")]
-    path = "/".join(parts)
-    if text.startswith("/"):
-        path = "/" + path
-    if text.endswith("/") and parts:
-        path += "/"
-    return path
-
-
 @given(st.text(alphabet="a./\\\0", max_size=12))
 def test_resolved_fast_path_changes_nothing(name: str) -> None:
-    assert resolved(name) == _resolved_reference(name)
+    assert resolved(name) == taken_apart(name)
 
 
 @given(

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zipcraft import Raw, craft_zip, unicode_path
@@ -932,25 +933,12 @@ def _valid_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _mutated(original: bytes) -> st.SearchStrategy[bytes]:
-    """``original`` with a few bytes replaced and maybe cut short."""
-
-    def apply(edits: list[tuple[int, int]], cut: int | None) -> bytes:
-        data = bytearray(original)
-        for position, value in edits:
-            data[position % len(data)] = value
-        return bytes(data[:cut] if cut is not None else data)
-
-    edit = st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255))
-    return st.builds(apply, st.lists(edit, max_size=4), st.none() | st.integers(0, len(original)))
-
-
 _TAR = _valid_tar()
 _ARCHIVE_BYTES = st.one_of(
     st.binary(max_size=2048),
-    _mutated(gzip.compress(_TAR)),
-    _mutated(_TAR).map(gzip.compress),  # tar damage behind an intact gzip layer
-    _mutated(_valid_zip()),
+    mutated(gzip.compress(_TAR)),
+    mutated(_TAR).map(gzip.compress),  # tar damage behind an intact gzip layer
+    mutated(_valid_zip()),
 )
 
 
