@@ -245,17 +245,16 @@ def _plain_header(path: bytes, mode: int, size: int) -> bytes | None:
     )
 
 
-def _header_blocks(name: str, mode: int, size: int, *, plain: bool = False) -> bytes:
+def _header_blocks(name: str, mode: int, size: int) -> bytes:
     """prepare_header_path + set_cksum for one regular file: its header, preceded by a GNU
     ././@LongLink entry when the path cannot be split (a component over 100 bytes).
 
-    ``plain``: the caller checked ``name`` is a plain relative path (no empty, ``.`` or
-    ``..`` component, no NUL), which tar-rs copies into the header unchanged."""
+    ``name`` has passed _check_names: a plain relative path (no empty, ``.`` or ``..``
+    component, no NUL), which tar-rs copies into the header unchanged."""
     path = name.encode("utf-8")
-    if plain:
-        fast = _plain_header(path, mode, size)
-        if fast is not None:
-            return fast
+    fast = _plain_header(path, mode, size)
+    if fast is not None:
+        return fast
     header = _new_header(mode, size, b"0")
     try:
         _set_path(header, path)
@@ -357,14 +356,11 @@ def write_tar(
     _check_names(members)
     entries: list[Entry] = []
     offset = 0
-    buffer: bytearray | None = None
     for member in members:
         fd, size = _open_source(member, tree)
         data: bytes | None = None
         try:
-            header = _header_blocks(
-                member.name, 0o755 if member.executable else 0o644, size, plain=True
-            )
+            header = _header_blocks(member.name, 0o755 if member.executable else 0o644, size)
             offset += len(header)
             if size <= CHUNK:
                 data = _read_exactly(fd, size)
@@ -376,10 +372,7 @@ def write_tar(
                         on_bytes(size)
                     changed = os.read(fd, 1) != b""
             else:
-                buffer = buffer or bytearray(CHUNK)
-                crc, changed = _copy_large(
-                    fd, size, header, out, view=memoryview(buffer), on_bytes=on_bytes
-                )
+                crc, changed = _copy_large(fd, size, header, out, on_bytes)
         except OSError as exc:
             raise ArchiveError(
                 f"cannot read {member.source}: {exc.strerror or exc}", str(member.source)
@@ -402,34 +395,21 @@ def write_tar(
 
 
 def _copy_large(
-    fd: int,
-    size: int,
-    header: bytes,
-    out: Writable,
-    *,
-    view: memoryview,
-    on_bytes: Callable[[int], None] | None,
+    fd: int, size: int, header: bytes, out: Writable, on_bytes: Callable[[int], None] | None
 ) -> tuple[int, bool]:
     """Stream one file of more than CHUNK bytes: (its crc32, whether it changed meanwhile)."""
     out.write(header)
     crc, remaining = 0, size
     while remaining:
-        n = os.readv(fd, [view[: min(CHUNK, remaining)]]) if _READV else 0
-        if not _READV:
-            chunk = os.read(fd, min(CHUNK, remaining))
-            n = len(chunk)
-            view[:n] = chunk
-        if not n:
+        chunk = os.read(fd, min(CHUNK, remaining))
+        if not chunk:
             break
-        crc = zlib.crc32(view[:n], crc)
-        out.write(view[:n])
-        remaining -= n
+        crc = zlib.crc32(chunk, crc)
+        out.write(chunk)
+        remaining -= len(chunk)
         if on_bytes is not None:
-            on_bytes(n)
+            on_bytes(len(chunk))
     return crc, remaining > 0 or os.read(fd, 1) != b""
-
-
-_READV: Final = hasattr(os, "readv")
 
 
 def gzip_file(src: Path, dst: Path) -> None:

@@ -230,9 +230,12 @@ class Tree:
         """Open the regular file at ``rel``; a link anywhere on the way is refused (ELOOP)."""
         if self._fd is None:
             return _open_checked_path(self.root, rel, buffered=buffered)
+        return _adopt(self._open_at(rel), buffered=buffered)
+
+    def _open_at(self, rel: str) -> int:
+        """A raw descriptor of ``rel``, opened under the root's without following links."""
         head, _, name = rel.rpartition("/")
-        fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
-        return _adopt(fd, buffered=buffered)
+        return os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
 
     def open_fd(self, rel: str) -> tuple[int, int]:
         """``open`` for the hot path: (raw descriptor, size) of the regular file at
@@ -241,8 +244,7 @@ class Tree:
             with _open_checked_path(self.root, rel, buffered=False) as file:
                 fd = os.dup(file.fileno())
         else:
-            head, _, name = rel.rpartition("/")
-            fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=self._dir_fd(head))
+            fd = self._open_at(rel)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):

@@ -152,8 +152,6 @@ def pack(
                 digests: dict[ArchiveFormat, Digests] = {}
                 gzipping = None
                 if gzip_to is not None and (child is None or not child.streaming):
-                    if child is not None:
-                        child.kill()
                     gzipping = pool.submit(_gzip_file, tar_path, gzip_to, stop)  # meanwhile:
                 if zipper is not None:
                     for entry in feed.deferred:  # read back from the finished tar
@@ -162,8 +160,8 @@ def pack(
                     digests["zip"] = hashing.digests()
             if gzipping is not None:
                 digests["tar.gz"] = _waited(gzipping)
-            elif gzip_to is not None:
-                digests["tar.gz"] = _tar_gz(child, pool, tar_path, gzip_to, stop)
+            elif child is not None and gzip_to is not None:
+                digests["tar.gz"] = _from_child(child, pool, tar_path, gzip_to, stop)
             return Packed(entries, tar_size, digests)
         except BaseException:
             # Ctrl-C, SIGTERM or a failure: the child is killed; a file-to-file gzip
@@ -176,22 +174,17 @@ def pack(
             raise
 
 
-def _tar_gz(
-    child: _GzipChild | None,
-    pool: _Pool,
-    tar_path: Path,
-    temp: Path,
-    stop: threading.Event,
+def _from_child(
+    child: _GzipChild, pool: _Pool, tar_path: Path, temp: Path, stop: threading.Event
 ) -> Digests:
-    """The child's tar.gz; if there is none (a small tar, the memory bound) or it failed
-    (it could not import cramjam, say), the finished tar compressed file to file."""
-    if child is not None and child.streaming:
-        try:
-            return _waited(child.finish())
-        except (OSError, ValueError, Cancelled):
-            if stop.is_set():
-                raise
-            child.kill()
+    """The streaming child's tar.gz; if it failed at the end (it could not import
+    cramjam, say), the finished tar compressed file to file instead."""
+    try:
+        return _waited(child.finish())
+    except (OSError, ValueError, Cancelled):
+        if stop.is_set():
+            raise
+        child.kill()
     return _waited(pool.submit(_gzip_file, tar_path, temp, stop))
 
 
