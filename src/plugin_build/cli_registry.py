@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -309,16 +309,34 @@ def _query_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _search(args: argparse.Namespace, usage: type[Exception]) -> int:
-    from .query import QueryError, search
+def _queried(
+    args: argparse.Namespace, usage: type[Exception], run: Callable[..., dict[str, Any]]
+) -> dict[str, Any] | None:
+    """``run(index, **options)`` on the loaded index; None once printed as JSON."""
+    from .query import QueryError
 
     index, _, _ = _load(args)
     try:
-        payload = search(index, args.query, trigger_type=args.trigger_type, **_query_options(args))
+        payload = run(index, **_query_options(args))
     except QueryError as exc:
         raise usage(str(exc)) from exc
     if args.json:
         sys.stdout.write(json_text({"ok": True, **payload}))
+        return None
+    return payload
+
+
+def _search(args: argparse.Namespace, usage: type[Exception]) -> int:
+    from .query import search
+
+    payload = _queried(
+        args,
+        usage,
+        lambda index, **options: search(
+            index, args.query, trigger_type=args.trigger_type, **options
+        ),
+    )
+    if payload is None:
         return EXIT_OK
     hits = payload["hits"]
     if not hits:
@@ -349,15 +367,14 @@ def _reasons(reasons: list[dict[str, Any]]) -> str:
 
 
 def _info(args: argparse.Namespace, usage: type[Exception]) -> int:
-    from .query import QueryError, info
+    from .query import info
 
-    index, _, _ = _load(args)
-    try:
-        payload = info(index, args.name, version=args.version, **_query_options(args))
-    except QueryError as exc:
-        raise usage(str(exc)) from exc
-    if args.json:
-        sys.stdout.write(json_text({"ok": True, **payload}))
+    payload = _queried(
+        args,
+        usage,
+        lambda index, **options: info(index, args.name, version=args.version, **options),
+    )
+    if payload is None:
         return EXIT_OK
     lines: list[str] = []
     if payload["outcome"] == "found":
